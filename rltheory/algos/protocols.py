@@ -1,0 +1,185 @@
+"""Learning protocols: what a learner may know, what it must provide, and the metric each implies.
+
+- **online episodic** (:class:`OnlineAlgorithm`): ``policy()`` returns ``pi_k`` for the next
+  episode for each of B seeds, ``update(trajectories)`` receives that episode's trajectories.
+  Metric: exact pseudo-regret ``V*_1(s_1^k) - V^{pi_k}_1(s_1^k)`` (Jin et al. 2020, §2), computed
+  on the model by the runner, never from sampled returns.
+- **offline** (:class:`OfflineAlgorithm`): ``fit(dataset)`` returns a policy. Metric: exact
+  suboptimality ``V*_1 - V^{pi_hat}_1`` under the nominal (and, for robust algorithms, the
+  perturbed) model.
+- **federated / iterative** (:class:`FederatedAlgorithm`): rounds of local updates and server
+  aggregation. Metric: exact parameter error ``||theta_t - theta*||^2`` to the fixed point, and
+  the induced policy's value.
+
+A learner never sees the model: the runner builds a :class:`Problem` holding only what the
+setting reveals. Every learner runs B independent copies (one per seed) in one set of arrays,
+each seed with its own ``numpy.random.Generator``, so batched and one-seed runs are identical.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from rltheory.mdp import DiscountedMDP, FiniteHorizonMDP, Trajectories
+
+METRICS: dict[str, str] = {
+    "online": (
+        "pseudo-regret V*_1(s_1^k) - V^{pi_k}_1(s_1^k) of the policy played in episode k, at the "
+        "realized initial state, computed exactly by backward induction on the known model, in "
+        "the model's reward units (per-step rewards in [0,1], so at most H per episode)"
+    ),
+    "offline": (
+        "suboptimality V*_1(s_1) - V^{pi_hat}_1(s_1) of the returned policy, computed exactly on "
+        "the known (nominal or perturbed) model"
+    ),
+    "federated": (
+        "parameter error ||theta_t - theta*||_2^2 of the server iterate to the exact fixed point "
+        "theta*, computed from the known models"
+    ),
+}
+"""The exact metric each protocol implies, as written into result manifests."""
+
+STRUCTURES: dict[str, str] = {
+    "features": "linear-MDP features phi(s,a) that realize kernel and rewards",
+    "mixture": "a linear-mixture basis psi(s'|s,a) (integration map V -> phi_V)",
+    "finite-horizon": "an episodic model with horizon H",
+    "discounted": "a discounted model with factor gamma",
+    "bandit": "horizon H = 1 (contextual linear bandit)",
+    "model": "the exact model itself (oracle baselines only)",
+}
+"""Structure requirements an algorithm may declare, and what each means."""
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """What a learner may know about the environment.
+
+    ``features [S, A, d]`` and ``mixture_basis [S, A, S, d]`` are present when the model has that
+    structure; ``rewards`` is the (known, deterministic) reward table when the setting reveals it;
+    ``model`` is only filled for algorithms that declare the ``"model"`` requirement (oracles).
+    ``n_episodes`` is K, for algorithms whose parameters depend on it (e.g. iota = log(2dT/p)).
+    """
+
+    n_states: int
+    n_actions: int
+    n_episodes: int
+    horizon: int | None = None
+    gamma: float | None = None
+    features: np.ndarray | None = None
+    mixture_basis: np.ndarray | None = None
+    rewards: np.ndarray | None = None
+    time_homogeneous: bool = False
+    model: FiniteHorizonMDP | DiscountedMDP | None = None
+
+    @property
+    def dim(self) -> int | None:
+        """Feature dimension d (None without linear-MDP features)."""
+        return None if self.features is None else self.features.shape[-1]
+
+    @classmethod
+    def from_model(
+        cls,
+        model: FiniteHorizonMDP | DiscountedMDP,
+        n_episodes: int,
+        *,
+        reveal_model: bool = False,
+    ) -> Problem:
+        """The learner's view of ``model``: sizes, features, basis and reward table."""
+        finite = isinstance(model, FiniteHorizonMDP)
+        return cls(
+            n_states=model.n_states,
+            n_actions=model.n_actions,
+            n_episodes=int(n_episodes),
+            horizon=model.horizon if finite else None,
+            gamma=None if finite else model.gamma,
+            features=model.features,
+            mixture_basis=model.mixture_basis if finite else None,
+            rewards=model.rewards,
+            time_homogeneous=model.time_homogeneous if finite else True,
+            model=model if reveal_model else None,
+        )
+
+
+def structures_of(model: FiniteHorizonMDP | DiscountedMDP) -> frozenset[str]:
+    """The structure tags (keys of :data:`STRUCTURES`) a model offers."""
+    tags = {"model"}
+    if isinstance(model, FiniteHorizonMDP):
+        tags.add("finite-horizon")
+        if model.horizon == 1:
+            tags.add("bandit")
+        if model.mixture_basis is not None:
+            tags.add("mixture")
+    else:
+        tags.add("discounted")
+    if model.features is not None and model.realizable:
+        tags.add("features")
+    return frozenset(tags)
+
+
+class OnlineAlgorithm(ABC):
+    """Base class of online episodic learners, batched over B seeds.
+
+    Subclasses set ``Config`` (a frozen dataclass of hyperparameters with the paper's defaults)
+    and implement :meth:`policy` and :meth:`update`. ``rngs`` holds one generator per seed; a
+    learner draws seed b's randomness only from ``rngs[b]``.
+    """
+
+    protocol: ClassVar[str] = "online"
+    Config: ClassVar[type]
+
+    def __init__(self, problem: Problem, config: Any, rngs: Sequence[np.random.Generator]):
+        if problem.horizon is None:
+            raise ValueError(f"{type(self).__name__} needs a finite-horizon problem")
+        self.problem = problem
+        self.config = config
+        self.rngs = list(rngs)
+        self.episode = 0
+
+    @property
+    def n_seeds(self) -> int:
+        return len(self.rngs)
+
+    @abstractmethod
+    def policy(self) -> np.ndarray:
+        """``pi_k`` for every seed: ``int [B, H, S]`` or ``float [B, H, S, A]``."""
+
+    @abstractmethod
+    def update(self, trajectories: Trajectories) -> None:
+        """Learn from episode k's trajectories (arrays ``[B, H+1]``/``[B, H]``)."""
+
+
+class OfflineAlgorithm(ABC):
+    """Base class of offline learners: a dataset in, a policy out (batched over B seeds)."""
+
+    protocol: ClassVar[str] = "offline"
+    Config: ClassVar[type]
+
+    def __init__(self, problem: Problem, config: Any, rngs: Sequence[np.random.Generator]):
+        self.problem = problem
+        self.config = config
+        self.rngs = list(rngs)
+
+    @abstractmethod
+    def fit(self, dataset: Trajectories) -> np.ndarray:
+        """Return the learned policy for every seed (``[B, H, S]`` or ``[B, H, S, A]``)."""
+
+
+class FederatedAlgorithm(ABC):
+    """Base class of federated/iterative learners: N agents, local steps, server averaging."""
+
+    protocol: ClassVar[str] = "federated"
+    Config: ClassVar[type]
+
+    def __init__(self, problems: Sequence[Problem], config: Any, rngs: Sequence[np.random.Generator]):
+        self.problems = list(problems)
+        self.config = config
+        self.rngs = list(rngs)
+
+    @abstractmethod
+    def round(self) -> np.ndarray:
+        """Run one communication round; return the server parameter ``theta_t`` for every seed."""

@@ -1,0 +1,1 @@
+"""Experiments: interaction loops, specs, sweeps, backends, results and plots."""

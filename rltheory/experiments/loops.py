@@ -1,0 +1,105 @@
+"""Interaction loops of the protocols, with exact metrics computed on the known model.
+
+Seeding: each seed is a ``numpy.random.SeedSequence``; it spawns two children, one for the
+environment and one for the algorithm, so every algorithm run under one seed faces the same
+environment randomness (common random numbers) and a seed's numbers do not depend on which
+other seeds share its batch.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rltheory.algos.protocols import OnlineAlgorithm, Problem
+from rltheory.algos.registry import AlgorithmEntry
+from rltheory.mdp import FiniteHorizonMDP, draw_uniforms, evaluate, optimal, rollout_from_uniforms
+
+
+def seed_generators(
+    seeds: Sequence[np.random.SeedSequence],
+) -> tuple[list[np.random.Generator], list[np.random.Generator]]:
+    """``(env_rngs, algo_rngs)``: one environment and one algorithm generator per seed."""
+    env_rngs, algo_rngs = [], []
+    for seed in seeds:
+        env_seed, algo_seed = seed.spawn(2)
+        env_rngs.append(np.random.default_rng(env_seed))
+        algo_rngs.append(np.random.default_rng(algo_seed))
+    return env_rngs, algo_rngs
+
+
+@dataclass(frozen=True)
+class OnlineRun:
+    """Result of an online episodic run over B seeds and K episodes.
+
+    ``regret [B, K]``: exact per-episode pseudo-regret ``V*_1(s_1^k) - V^{pi_k}_1(s_1^k)``;
+    ``initial_states [B, K]``; ``returns [B, K]``: realized sums of rewards (diagnostic only);
+    ``seconds``: wall time of the loop.
+    """
+
+    regret: np.ndarray
+    initial_states: np.ndarray
+    returns: np.ndarray
+    seconds: float
+
+    @property
+    def cumulative_regret(self) -> np.ndarray:
+        return np.cumsum(self.regret, axis=1)
+
+
+def make_online(
+    entry: AlgorithmEntry,
+    model: FiniteHorizonMDP,
+    n_episodes: int,
+    config: Any,
+    algo_rngs: Sequence[np.random.Generator],
+) -> OnlineAlgorithm:
+    """Instantiate a registered online learner on ``model`` after checking its requirements."""
+    entry.check_compatible(model)
+    problem = Problem.from_model(model, n_episodes, reveal_model="model" in entry.requires)
+    return entry.cls(problem, config, algo_rngs)
+
+
+def run_online(
+    model: FiniteHorizonMDP,
+    algorithm: OnlineAlgorithm,
+    n_episodes: int,
+    env_rngs: Sequence[np.random.Generator],
+    *,
+    callback: Callable[[int, OnlineAlgorithm], None] | None = None,
+) -> OnlineRun:
+    """Play K episodes: each episode take ``pi_k = algorithm.policy()``, evaluate it exactly,
+    roll it out once per seed, and hand the trajectories to ``algorithm.update``.
+
+    ``callback(k, algorithm)``, if given, runs after each update (progress, checks in tests).
+    """
+    n_seeds = len(env_rngs)
+    if algorithm.n_seeds != n_seeds:
+        raise ValueError(
+            f"algorithm runs {algorithm.n_seeds} seeds but {n_seeds} environment generators given"
+        )
+    v_star = optimal(model).v[0]
+    seeds = np.arange(n_seeds)
+    regret = np.empty((n_seeds, n_episodes))
+    initial = np.empty((n_seeds, n_episodes), dtype=np.int64)
+    returns = np.empty((n_seeds, n_episodes))
+    start = time.perf_counter()
+    for k in range(n_episodes):
+        policy = algorithm.policy()
+        v_pi = evaluate(model, policy)[:, 0, :]  # [B, S]
+        uniforms = draw_uniforms(env_rngs, 1, model.horizon)
+        batch = rollout_from_uniforms(model, policy, uniforms)
+        s1 = batch.states[:, 0, 0]
+        regret[:, k] = v_star[s1] - v_pi[seeds, s1]
+        initial[:, k] = s1
+        returns[:, k] = batch.rewards[:, 0].sum(-1)
+        algorithm.update(
+            type(batch)(batch.states[:, 0], batch.actions[:, 0], batch.rewards[:, 0], episode=k)
+        )
+        if callback is not None:
+            callback(k, algorithm)
+    return OnlineRun(regret, initial, returns, time.perf_counter() - start)
