@@ -47,9 +47,9 @@ class Oracle(OnlineAlgorithm):
         super().__init__(problem, config, rngs)
         if problem.model is None:
             raise ValueError("the oracle needs the exact model (requirement 'model')")
-        self._policy = np.broadcast_to(optimal(problem.model).policy, (self.n_seeds,
-                                                                        problem.horizon,
-                                                                        problem.n_states))
+        self._policy = np.broadcast_to(
+            optimal(problem.model).policy, (self.n_seeds, problem.horizon, problem.n_states)
+        )
 
     def policy(self) -> np.ndarray:
         return self._policy

@@ -175,7 +175,9 @@ class FederatedAlgorithm(ABC):
     protocol: ClassVar[str] = "federated"
     Config: ClassVar[type]
 
-    def __init__(self, problems: Sequence[Problem], config: Any, rngs: Sequence[np.random.Generator]):
+    def __init__(
+        self, problems: Sequence[Problem], config: Any, rngs: Sequence[np.random.Generator]
+    ):
         self.problems = list(problems)
         self.config = config
         self.rngs = list(rngs)

@@ -161,8 +161,7 @@ class FiniteHorizonMDP:
             theta = as_float_array(self.reward_parameters, "reward_parameters")
             if self.features is None or theta.shape != (horizon, self.features.shape[-1]):
                 raise ValueError(
-                    "reward_parameters must have shape [H, d] and need features; got "
-                    f"{theta.shape}"
+                    f"reward_parameters must have shape [H, d] and need features; got {theta.shape}"
                 )
             implied = np.einsum("sad,hd->hsa", self.features, theta)
             gap = np.abs(implied - rewards)
@@ -245,9 +244,7 @@ class DiscountedMDP:
             raise ValueError(f"gamma must lie in [0, 1), got {self.gamma}")
         object.__setattr__(self, "gamma", float(self.gamma))
         rewards = as_float_array(self.rewards, "rewards")
-        check_shape(
-            rewards, "rewards", shape=(transitions.n_states, transitions.n_actions)
-        )
+        check_shape(rewards, "rewards", shape=(transitions.n_states, transitions.n_actions))
         check_unit_interval(rewards, "rewards")
         object.__setattr__(self, "rewards", freeze(rewards))
         object.__setattr__(

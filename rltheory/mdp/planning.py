@@ -19,7 +19,7 @@ from rltheory.mdp.transitions import TransitionOperator
 Model = FiniteHorizonMDP | DiscountedMDP
 
 _DENSE_SOLVE_LIMIT = 4000
-"""Largest S for which discounted evaluation builds ``P_pi`` and solves ``(I - gamma P_pi) v = r``."""
+"""Largest S for which discounted evaluation solves ``(I - gamma P_pi) v = r_pi`` densely."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,9 @@ def _policy_kind(policy: np.ndarray, shape: tuple[int, ...], n_actions: int) -> 
             )
         return True
     if not np.issubdtype(policy.dtype, np.floating):
-        raise ValueError(f"policy must be an int (deterministic) or float array, got {policy.dtype}")
+        raise ValueError(
+            f"policy must be an int (deterministic) or float array, got {policy.dtype}"
+        )
     full = (*shape, n_actions)
     if policy.shape[policy.ndim - len(full) :] != full:
         raise ValueError(
@@ -151,9 +153,10 @@ def optimal(model: Model) -> Solution:
 
 
 def occupancy(model: FiniteHorizonMDP, policy: np.ndarray) -> np.ndarray:
-    """State-action occupancy ``q_h(s, a) = P^pi(s_h = s, a_h = a)`` from ``mu0``: ``[..., H, S, A]``.
+    """State-action occupancy ``q_h(s, a) = P^pi(s_h = s, a_h = a)``, ``[..., H, S, A]``.
 
-    Forward recursion ``d_0 = mu0``, ``q_h = d_h * pi_h``, ``d_{h+1} = sum_{s,a} q_h(s,a) P_h(.|s,a)``.
+    Forward recursion from ``d_0 = mu0``: ``q_h = d_h * pi_h``,
+    ``d_{h+1}(s') = sum_{s,a} q_h(s,a) P_h(s'|s,a)``.
     """
     policy = np.asarray(policy)
     deterministic = _policy_kind(policy, (model.horizon, model.n_states), model.n_actions)
@@ -236,7 +239,7 @@ def _optimal_discounted(model: DiscountedMDP) -> Solution:
 
 
 def discounted_occupancy(model: DiscountedMDP, policy: np.ndarray) -> np.ndarray:
-    """Normalized discounted occupancy ``(1 - gamma) sum_t gamma^t P(s_t=s, a_t=a)``: ``[..., S, A]``."""
+    """Discounted occupancy ``(1 - gamma) sum_t gamma^t P(s_t=s, a_t=a)``, ``[..., S, A]``."""
     policy = np.asarray(policy)
     deterministic = _policy_kind(policy, (model.n_states,), model.n_actions)
     if deterministic:

@@ -80,10 +80,7 @@ def rollout_from_uniforms(
     for h in range(horizon):
         s = states[..., h]
         u = uniforms[:, :, h + 1]
-        if deterministic:
-            a = policy[seeds, h, s]
-        else:
-            a = _categorical(policy[seeds, h, s], u[..., 0])
+        a = policy[seeds, h, s] if deterministic else _categorical(policy[seeds, h, s], u[..., 0])
         actions[..., h] = a
         if table.ndim == 3:
             gained[..., h] = table[h, s, a]

@@ -268,7 +268,7 @@ class LinearMixtureTransitions(DenseTransitions):
         if theta.ndim == 1:
             theta = theta[None]
         check_shape(theta, "theta", ndim=2)
-        n_states, n_actions, n_next, d = basis.shape
+        n_states, _n_actions, n_next, d = basis.shape
         if n_next != n_states:
             raise ValueError(f"basis must have shape [S, A, S, d]; got {basis.shape}")
         if theta.shape[1] != d:
@@ -280,6 +280,6 @@ class LinearMixtureTransitions(DenseTransitions):
         self.basis, self.theta, self.dim = freeze(basis), freeze(theta), d
 
     def integrate(self, values: np.ndarray) -> np.ndarray:
-        """``phi_V(s,a) = sum_s' psi(s'|s,a) V(s')`` for ``values [..., S]`` -> ``[..., S, A, d]``."""
+        """``phi_V(s,a) = sum_s' psi(s'|s,a) V(s')``: ``values [..., S]`` -> ``[..., S, A, d]``."""
         values = self._check_values(values)
         return np.einsum("satd,...t->...sad", self.basis, values)
