@@ -34,6 +34,10 @@ def check_distribution_rows(p: np.ndarray, name: str) -> None:
         index = tuple(int(i) for i in np.unravel_index(p.argmin(), p.shape))
         raise ValueError(f"{name} has a negative probability {p[index]:.3g} at index {index}")
     sums = p.sum(axis=-1)
+    if p.ndim == 1:  # a single distribution: argwhere on a 0-d array would find nothing
+        if abs(sums - 1.0) > 1e-6:
+            raise ValueError(f"{name} is not stochastic: it sums to {sums:.6g}, not 1")
+        return
     bad = np.argwhere(np.abs(sums - 1.0) > 1e-6)
     if bad.size:
         index = tuple(int(i) for i in bad[0])
