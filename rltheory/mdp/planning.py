@@ -65,9 +65,11 @@ def _policy_kind(policy: np.ndarray, shape: tuple[int, ...], n_actions: int) -> 
                 f"got {policy.shape}"
             )
         if policy.size and (policy.min() < 0 or policy.max() >= n_actions):
+            outside = np.argwhere((policy < 0) | (policy >= n_actions))
+            index = tuple(int(i) for i in outside[0])
             raise ValueError(
-                f"deterministic policy has actions outside [0, {n_actions}): "
-                f"min {policy.min()}, max {policy.max()}"
+                f"deterministic policy has an action outside [0, {n_actions}) at index {index}: "
+                f"{policy[index]}"
             )
         return True
     if not np.issubdtype(policy.dtype, np.floating):
@@ -80,6 +82,9 @@ def _policy_kind(policy: np.ndarray, shape: tuple[int, ...], n_actions: int) -> 
             f"a stochastic policy must have shape [..., {', '.join(map(str, full))}], "
             f"got {policy.shape}"
         )
+    if not np.all(np.isfinite(policy)):
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(policy))[0])
+        raise ValueError(f"stochastic policy has a non-finite entry at index {index}")
     if policy.size and policy.min() < -1e-12:
         index = tuple(int(i) for i in np.unravel_index(policy.argmin(), policy.shape))
         raise ValueError(f"stochastic policy has a negative probability at index {index}")
