@@ -1,0 +1,216 @@
+"""Tidy results: column names, per-cell Parquet files, the manifest, atomic writes, loading.
+
+A results directory holds ``manifest.json`` and ``cells/<cell key>.parquet``, one file per cell,
+each in long format: one row per (algorithm, label, environment configuration, seed, checkpoint
+episode). Every cell file carries the spec hash in its Parquet metadata, and :func:`load_results`
+refuses files whose hash differs from the manifest's, so figures are never drawn from the stale
+files of an earlier run.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import platform
+import socket
+import subprocess
+import tempfile
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from rltheory.algos.protocols import METRICS
+from rltheory.experiments.spec import Cell, ExperimentSpec, spec_from_dict
+
+ALGORITHM = "algorithm"
+LABEL = "label"
+ENV = "env"
+SETTING = "setting"
+SEED = "seed"
+EPISODE = "episode"
+METRIC = "metric"
+REGRET = "regret"
+CUMULATIVE_REGRET = "cumulative_regret"
+WALL_TIME = "wall_time"
+CELL = "cell"
+ENV_PREFIX = "env."
+ALGO_PREFIX = "algo."
+MODEL_PREFIX = "model."
+BETA_RUN = "run.beta"
+ENV_SEED = ENV_PREFIX + "seed"
+ENV_TRANSFORMS = ENV_PREFIX + "transforms"
+MODEL_SIZES = {"S": "model.S", "A": "model.A", "H": "model.H", "d": "model.d"}
+"""Bound parameter name -> column holding that size of the model a cell ran on."""
+
+METRIC_NAMES = {"online": "pseudo_regret"}
+"""Value of the ``metric`` column per protocol; definitions are in ``METRICS``."""
+
+MANIFEST = "manifest.json"
+CELLS_DIR = "cells"
+SPEC_HASH_KEY = b"rltheory.spec_hash"
+CELL_KEY = b"rltheory.cell"
+PACKAGES = ("rltheory", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "dask", "distributed")
+
+
+class ResultsError(RuntimeError):
+    """A results directory that cannot be used as asked (missing, stale, mismatched)."""
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` on a temporary file next to ``path``, then rename it onto ``path``
+    (``os.replace`` is atomic on POSIX): readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_cell(directory: Path, cell: Cell, spec_hash: str, frame: pd.DataFrame) -> Path:
+    """Write one cell's tidy frame atomically, tagged with the spec hash and the cell key."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    tags = {SPEC_HASH_KEY: spec_hash.encode(), CELL_KEY: cell.key.encode()}
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **tags})
+    path = cell_path(directory, cell)
+    atomic_write(path, lambda tmp: pq.write_table(table, tmp))
+    return path
+
+
+def cell_path(directory: Path, cell: Cell) -> Path:
+    return Path(directory) / CELLS_DIR / f"{cell.key}.parquet"
+
+
+def cell_tags(path: Path) -> tuple[str | None, str | None]:
+    """``(spec hash, cell key)`` stored in a cell file (None when absent)."""
+    tags = pq.read_schema(path).metadata or {}
+    spec_hash, key = tags.get(SPEC_HASH_KEY), tags.get(CELL_KEY)
+    return (spec_hash.decode() if spec_hash else None, key.decode() if key else None)
+
+
+def is_finished(directory: Path, cell: Cell, spec_hash: str) -> bool:
+    """Whether the cell's file exists and belongs to this spec (a finished cell)."""
+    path = cell_path(directory, cell)
+    return path.is_file() and cell_tags(path) == (spec_hash, cell.key)
+
+
+def git_commit() -> str | None:
+    """The commit of the rltheory source tree (with ``+dirty`` if modified), if it is a checkout."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return commit + ("+dirty" if dirty else "")
+
+
+def package_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def new_manifest(spec: ExperimentSpec, source: str | None) -> dict[str, Any]:
+    """The manifest of a run of ``spec``: the spec, its hash, versions, commit, host, metrics."""
+    protocols = sorted(METRIC_NAMES)
+    return {
+        "spec": spec.to_dict(),
+        "spec_hash": spec.hash,
+        "spec_file": source,
+        "cells": len(spec.cells()),
+        "versions": package_versions(),
+        "git_commit": git_commit(),
+        "host": {
+            "hostname": socket.gethostname(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "user": getpass.getuser(),
+        },
+        "metrics": {METRIC_NAMES[p]: {"protocol": p, "definition": METRICS[p]} for p in protocols},
+        "columns": {
+            REGRET: "the metric of the episode at the checkpoint (one episode, not averaged)",
+            CUMULATIVE_REGRET: "sum of the metric over episodes 1..episode",
+            WALL_TIME: "seconds since the cell's learner started, when the checkpoint was "
+            "reached (one learner runs all seeds of a cell)",
+            EPISODE: "1-based episode index k of the checkpoint",
+        },
+        "started": now(),
+        "finished": None,
+        "sessions": [],
+    }
+
+
+def write_manifest(directory: Path, manifest: Mapping[str, Any]) -> None:
+    text = json.dumps(manifest, indent=2, sort_keys=False, default=str)
+    atomic_write(Path(directory) / MANIFEST, lambda tmp: tmp.write_text(text + "\n"))
+
+
+def read_manifest(directory: Path) -> dict[str, Any]:
+    path = Path(directory) / MANIFEST
+    if not path.is_file():
+        raise ResultsError(f"{directory}: no {MANIFEST} (not a results directory of rltheory run)")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ResultsError(f"{path}: unreadable manifest: {error}") from None
+
+
+def load_results(directory: Path) -> tuple[pd.DataFrame, dict[str, Any], ExperimentSpec]:
+    """The tidy table of a results directory, its manifest and its spec.
+
+    Refuses (``ResultsError``) when the manifest's spec does not hash to its ``spec_hash``, when
+    a cell file carries another spec hash or is not a cell of the spec, or when no cell finished.
+    """
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    spec = spec_from_dict(manifest["spec"], source=str(directory / MANIFEST))
+    if spec.hash != manifest.get("spec_hash"):
+        raise ResultsError(
+            f"{directory}: the manifest's spec hashes to {spec.hash[:12]}, not to its recorded "
+            f"spec_hash {str(manifest.get('spec_hash'))[:12]}; the manifest was edited or is stale"
+        )
+    keys = {cell.key for cell in spec.cells()}
+    frames = []
+    for path in sorted((directory / CELLS_DIR).glob("*.parquet")):
+        spec_hash, key = cell_tags(path)
+        if spec_hash != spec.hash or key not in keys:
+            raise ResultsError(
+                f"{path}: this file belongs to another spec (hash {str(spec_hash)[:12]}, "
+                f"manifest {spec.hash[:12]}); re-run the spec with --force into this directory "
+                "or use a fresh one"
+            )
+        frames.append(pd.read_parquet(path))
+    missing = len(keys) - len(frames)
+    if not frames:
+        raise ResultsError(f"{directory}: no finished cells yet")
+    frame = pd.concat(frames, ignore_index=True)
+    frame = frame.sort_values([SETTING, LABEL, SEED, EPISODE], kind="stable", ignore_index=True)
+    frame.attrs["missing_cells"] = missing
+    return frame, manifest, spec
