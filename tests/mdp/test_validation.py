@@ -204,7 +204,7 @@ def test_bad_policies_name_the_problem_and_index(function):
         function(model, stochastic)
     with pytest.raises(ValueError, match=r"stochastic policy must have shape \[\.\.\., 3, 3, 2\]"):
         function(model, np.full((H, S, A + 1), 1.0 / (A + 1)))
-    with pytest.raises(ValueError, match="int .* or float array, got bool"):
+    with pytest.raises(ValueError, match=r"int .* or float array, got bool"):
         function(model, np.zeros((H, S), dtype=bool))
 
 
