@@ -1,0 +1,70 @@
+"""Pure linear-algebra cores of ridge-regression learners (LSVI-UCB, LinUCB, UCBVI-as-linear).
+
+Every function works on stacks: any leading axes (seeds B, steps H, ...) are batch axes, and
+each batch item goes through the same numpy/BLAS call whatever the batch size, so a seed's
+numbers are bit-identical whether it runs alone or in a batch. Notation (Jin et al. 2020,
+Algorithm 1): ``Lambda = lam I + sum_tau phi_tau phi_tau^T`` (Gram matrix), ``Linv =
+Lambda^{-1}``, quadratic forms ``q(s,a) = phi(s,a)^T Linv phi(s,a)`` (squared elliptical norm),
+bonus ``beta sqrt(q)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def sherman_morrison(linv: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rank-one update ``(Lambda + u u^T)^{-1} = Linv - g g^T / (1 + u^T g)``, ``g = Linv u``.
+
+    ``linv [..., d, d]`` (symmetric), ``u [..., d]``. Returns ``(new_linv, g [..., d], den [...])``
+    with ``den = 1 + u^T Linv u``; ``g`` and ``den`` also update cached quadratic forms
+    (:func:`downdate_quadratic_forms`) and ``log det Lambda`` (``+= log den``). O(d²) per item.
+    """
+    g = (linv @ u[..., None])[..., 0]
+    den = 1.0 + (u[..., None, :] @ g[..., None])[..., 0, 0]
+    new = linv - (g[..., :, None] * g[..., None, :]) / den[..., None, None]
+    return new, g, den
+
+
+def downdate_quadratic_forms(
+    q: np.ndarray, features_t: np.ndarray, g: np.ndarray, den: np.ndarray
+) -> np.ndarray:
+    """Quadratic forms after a Sherman–Morrison step: ``q_i - (phi_i^T g)² / den`` for every row.
+
+    ``q [..., n]`` cached ``phi_i^T Linv phi_i`` under the old inverse, ``features_t [d, n]`` the
+    rows ``phi_i`` transposed, ``g [..., d]``/``den [...]`` from :func:`sherman_morrison`.
+    O(n·d) per item instead of the O(n·d²) of :func:`quadratic_forms`.
+    """
+    proj = g @ features_t
+    return q - proj * proj / den[..., None]
+
+
+def quadratic_forms(linv: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """``q_i = phi_i^T Linv phi_i`` for rows ``features [n, d]``: ``[..., n]`` (O(n·d²))."""
+    left = features @ linv  # [..., n, d]
+    return np.einsum("...nd,nd->...n", left, features)
+
+
+def cholesky_inverse(gram: np.ndarray) -> np.ndarray:
+    """``Lambda^{-1} = L^{-T} L^{-1}`` from the Cholesky factor ``Lambda = L L^T`` (symmetric).
+
+    ``gram [..., d, d]`` symmetric positive definite; a non-PD matrix raises ``ValueError``.
+    Used to refresh a Sherman–Morrison-maintained inverse and stop rounding drift.
+    """
+    try:
+        factor = np.linalg.cholesky(gram)
+    except np.linalg.LinAlgError as error:
+        raise ValueError(f"Gram matrix is not positive definite: {error}") from None
+    eye = np.broadcast_to(np.eye(gram.shape[-1]), gram.shape)
+    lower_inv = np.linalg.solve(factor, eye)
+    return np.swapaxes(lower_inv, -1, -2) @ lower_inv
+
+
+def ridge_solve(linv: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Ridge weights ``w = Linv (sum_tau phi_tau y_tau)`` from the target statistic ``[..., d]``."""
+    return (linv @ target[..., None])[..., 0]
+
+
+def elliptical_bonus(q: np.ndarray, beta: float) -> np.ndarray:
+    """``beta · ||phi||_{Linv} = beta · sqrt(q)`` (rounding can make ``q`` a hair negative: 0)."""
+    return beta * np.sqrt(np.maximum(q, 0.0))
