@@ -27,3 +27,10 @@ __all__ = [
     "make_model",
     "register_family",
 ]
+
+# After every family module is imported: gymnasium ids for all families, and the batched rollout.
+from rltheory.envs.gym import register_gym_envs  # noqa: E402
+from rltheory.mdp import Trajectories, rollout  # noqa: E402
+
+register_gym_envs()
+__all__ += ["Trajectories", "register_gym_envs", "rollout"]
