@@ -67,7 +67,11 @@ def _check_features(
     if not realizable:
         return freeze(phi)
     matrix = phi.reshape(n_states * n_actions, -1)
-    projector_basis, _ = np.linalg.qr(matrix)  # orthonormal basis of the feature span
+    # Orthonormal basis of the feature span. SVD, not QR: QR of a rank-deficient matrix returns
+    # extra orthonormal columns outside the span, which would accept unrealizable features.
+    left, singular, _ = np.linalg.svd(matrix, full_matrices=False)
+    tolerance = max(matrix.shape) * np.finfo(float).eps * (singular[0] if singular.size else 0.0)
+    projector_basis = left[:, singular > tolerance]
 
     def residual(target: np.ndarray) -> np.ndarray:
         return target - projector_basis @ (projector_basis.T @ target)
