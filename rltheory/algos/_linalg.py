@@ -2,7 +2,9 @@
 
 Every function works on stacks: any leading axes (seeds B, steps H, ...) are batch axes, and
 each batch item goes through the same numpy/BLAS call whatever the batch size, so a seed's
-numbers are bit-identical whether it runs alone or in a batch. Notation (Jin et al. 2020,
+numbers are bit-identical whether it runs alone or in a batch. (A 2-D ``[B, d] @ [d, n]``
+product would be one gemm whose blocking, hence rounding, depends on B: every product here is
+written as a stack of matrices instead.) Notation (Jin et al. 2020,
 Algorithm 1): ``Lambda = lam I + sum_tau phi_tau phi_tau^T`` (Gram matrix), ``Linv =
 Lambda^{-1}``, quadratic forms ``q(s,a) = phi(s,a)^T Linv phi(s,a)`` (squared elliptical norm),
 bonus ``beta sqrt(q)``.
@@ -35,7 +37,7 @@ def downdate_quadratic_forms(
     rows ``phi_i`` transposed, ``g [..., d]``/``den [...]`` from :func:`sherman_morrison`.
     O(n·d) per item instead of the O(n·d²) of :func:`quadratic_forms`.
     """
-    proj = g @ features_t
+    proj = (g[..., None, :] @ features_t)[..., 0, :]  # a stack of row products, never one gemm
     return q - proj * proj / den[..., None]
 
 
