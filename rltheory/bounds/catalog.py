@@ -137,8 +137,8 @@ LSVI_UCB_ENVELOPE = register_bound(
         algorithms=("lsvi-ucb",),
         notes=(
             "explicit envelope computed for the beta actually run (params beta, or c with the "
-            "run's K). Valid only on the good event, i.e. only if beta >= c_beta d H sqrt(iota) for the "
-            "proof's unknown c_beta; otherwise a shape reference. Assumes lam = 1 and "
+            "run's K). Valid only on the good event, i.e. only if beta >= c_beta d H sqrt(iota) "
+            "for the proof's unknown c_beta; otherwise a shape reference. Assumes lam = 1 and "
             "||phi|| <= 1 (eq 17). Exponents at fixed beta (the martingale term gives H^1.5); "
             "with beta = c d H sqrt(iota) it becomes d^1.5 H^2 sqrt(K) iota, as Thm 3.1."
         ),
