@@ -6,7 +6,13 @@ demand so that running cells does not load matplotlib.
 
 from rltheory.experiments.results import ResultsError, load_results
 from rltheory.experiments.runner import BACKENDS, CellFailedError, run_cell, run_experiment
-from rltheory.experiments.spec import ExperimentSpec, SpecError, load_spec, spec_from_dict
+from rltheory.experiments.spec import (
+    ExperimentSpec,
+    SpecError,
+    UsageError,
+    load_spec,
+    spec_from_dict,
+)
 
 __all__ = [
     "BACKENDS",
@@ -14,6 +20,7 @@ __all__ = [
     "ExperimentSpec",
     "ResultsError",
     "SpecError",
+    "UsageError",
     "load_results",
     "load_spec",
     "run_cell",

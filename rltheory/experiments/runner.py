@@ -9,6 +9,7 @@ same computation whatever the backend, so the tables are identical.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import sys
@@ -27,7 +28,7 @@ from tqdm import tqdm
 from rltheory.algos import get as get_algorithm
 from rltheory.experiments import results as R
 from rltheory.experiments.loops import make_online, run_online, seed_generators
-from rltheory.experiments.spec import Cell, ExperimentSpec, import_plugins
+from rltheory.experiments.spec import Cell, ExperimentSpec, UsageError, import_plugins
 
 BACKENDS = ("inprocess", "processes", "dask")
 
@@ -51,7 +52,7 @@ def run_cell(cell: Cell) -> pd.DataFrame:
         elapsed[k] = time.perf_counter() - start
 
     run = run_online(model, algorithm, cell.episodes, env_rngs, callback=clock)
-    return tidy_frame(cell, entry.protocol, run.regret, elapsed, model, algorithm)
+    return tidy_frame(cell, entry.protocol, run.regret, elapsed, model, algorithm, config)
 
 
 def tidy_frame(
@@ -61,8 +62,13 @@ def tidy_frame(
     elapsed: np.ndarray,
     model: Any,
     algorithm: Any,
+    config: Any,
 ) -> pd.DataFrame:
-    """Long-format rows of one cell: ``regret [B, K]`` sampled at the cell's checkpoints."""
+    """Long-format rows of one cell: ``regret [B, K]`` sampled at the cell's checkpoints.
+
+    Every field of the algorithm's config is a column (``algo.<name>``, defaults included), and
+    so are the model's sizes and the bonus scale ``beta`` the learner actually used, if exposed.
+    """
     n_seeds = regret.shape[0]
     index = np.asarray(cell.checkpoints) - 1
     cumulative = np.cumsum(regret, axis=1)
@@ -85,8 +91,8 @@ def tidy_frame(
         frame[R.ENV_PREFIX + name] = _scalar(value)
     frame[R.ENV_SEED] = cell.env.seed
     frame[R.ENV_TRANSFORMS] = ",".join(cell.env.transforms)
-    for name, value in cell.algo_params.items():
-        frame[R.ALGO_PREFIX + name] = _scalar(value)
+    for item in dataclasses.fields(config):
+        frame[R.ALGO_PREFIX + item.name] = _scalar(getattr(config, item.name))
     sizes = {"S": model.n_states, "A": model.n_actions, "H": getattr(model, "horizon", None)}
     sizes["d"] = model.dim
     for name, column in R.MODEL_SIZES.items():
@@ -103,8 +109,11 @@ def tidy_frame(
 
 
 def _scalar(value: Any) -> Any:
-    """Parameter values as column entries (sequence-valued parameters become strings)."""
-    return str(list(value)) if isinstance(value, tuple) else value
+    """Parameter values as column entries (values other than numbers, strings, booleans and
+    None become strings)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(list(value)) if isinstance(value, tuple | list) else str(value)
 
 
 @dataclass(frozen=True)
@@ -165,7 +174,9 @@ def run_experiment(
     finished are written; re-running resumes.
     """
     if backend not in BACKENDS:
-        raise ValueError(f"unknown backend '{backend}'; accepted: {', '.join(BACKENDS)}")
+        raise UsageError(f"unknown backend '{backend}'; accepted: {', '.join(BACKENDS)}")
+    if backend != "dask" and (scheduler or dask_local):
+        raise UsageError("a Dask scheduler or --dask-local needs the dask backend")
     directory = Path(directory)
     manifest = prepare_directory(directory, spec, force)
     manifest["spec_file"] = source or manifest.get("spec_file")
@@ -277,7 +288,7 @@ def _dask_client(scheduler: str | None, n_workers: int | None) -> Iterator[Any]:
     try:
         from distributed import Client, LocalCluster
     except ImportError as error:
-        raise ValueError(
+        raise UsageError(
             "the dask backend needs dask[distributed]: pip install 'rltheory[distributed]'"
         ) from error
     if scheduler is not None:

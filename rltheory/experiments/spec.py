@@ -59,6 +59,10 @@ DEFAULT_CHECKPOINTS = 40
 SUPPORTED_PROTOCOLS = ("online",)
 
 
+class UsageError(ValueError):
+    """A request that cannot be carried out as given (bad option combination, missing extra)."""
+
+
 class SpecError(ValueError):
     """One or more located problems in a spec; ``problems`` lists ``(key path, message)``."""
 

@@ -1,0 +1,379 @@
+"""Statistics of tidy results: bootstrap bands over seeds, growth exponents, bound overlays.
+
+Pure functions of arrays and of the tidy DataFrame (:mod:`rltheory.experiments.results`); plots
+and reports draw what these return and never rerun anything. Every interval is a percentile
+bootstrap over seeds (``scipy.stats.bootstrap``) with an explicit ``numpy.random.Generator``.
+
+Exponent of a curve: the least-squares slope of ``log mean_seeds R(K)`` against ``log K`` over
+the tail ``K >= tail · K_max``; its interval resamples seeds and refits. The same fit of the final
+regret against a swept parameter (d, H, ...) gives the rate in that parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from rltheory.bounds import Bound, bounds_for
+from rltheory.experiments import results as R
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate with a confidence interval (NaN bounds when it cannot be computed)."""
+
+    estimate: float
+    low: float = np.nan
+    high: float = np.nan
+
+    def format(self, digits: int = 3) -> str:
+        if not np.isfinite(self.estimate):
+            return "n/a"
+        if not np.isfinite(self.low):
+            return f"{self.estimate:.{digits}g}"
+        return f"{self.estimate:.{digits}g} [{self.low:.{digits}g}, {self.high:.{digits}g}]"
+
+
+def _bootstrap(
+    statistic: Any, n_seeds: int, confidence: float, resamples: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile bootstrap over seed indices of ``statistic(indices [..., n], axis=-1)``."""
+    result = stats.bootstrap(
+        (np.arange(n_seeds),),
+        statistic,
+        vectorized=True,
+        n_resamples=resamples,
+        confidence_level=confidence,
+        method="percentile",
+        random_state=rng,
+    )
+    return result.confidence_interval.low, result.confidence_interval.high
+
+
+def mean_band(
+    samples: np.ndarray, confidence: float, resamples: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(mean, low, high)`` over seeds of ``samples [n_seeds, n_points]``; the band is a
+    bootstrap interval of the mean (equal to the mean with one seed)."""
+    samples = np.asarray(samples, dtype=float)
+    mean = samples.mean(axis=0)
+    if samples.shape[0] < 2 or np.all(samples == samples[:1]):
+        return mean, mean.copy(), mean.copy()
+
+    def statistic(index: np.ndarray, axis: int = -1) -> np.ndarray:
+        # scipy wants the resample axis last: [n_points, n_resamples]
+        return np.moveaxis(samples[index].mean(axis=-2), -1, 0)
+
+    low, high = _bootstrap(statistic, samples.shape[0], confidence, resamples, rng)
+    return mean, low, high
+
+
+def log_slope(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Least-squares slope of ``log y`` on ``log x``; ``y [..., n]`` may carry batch axes."""
+    lx = np.log(np.asarray(x, dtype=float))
+    ly = np.log(np.asarray(y, dtype=float))
+    centred = lx - lx.mean()
+    return (ly - ly.mean(axis=-1, keepdims=True)) @ centred / (centred @ centred)
+
+
+def fit_exponent(
+    x: np.ndarray,
+    samples: np.ndarray,
+    confidence: float,
+    resamples: int,
+    rng: np.random.Generator,
+) -> Interval:
+    """Growth exponent of the seed-mean of ``samples [n_seeds, n]`` against ``x [n]`` (log-log
+    least squares) with a bootstrap interval over seeds. NaN when the mean is not positive at
+    every point or fewer than two distinct x are given."""
+    samples = np.asarray(samples, dtype=float)
+    x = np.asarray(x, dtype=float)
+    mean = samples.mean(axis=0)
+    if np.unique(x).size < 2 or not np.all(mean > 0) or not np.all(x > 0):
+        return Interval(np.nan)
+    estimate = float(log_slope(x, mean))
+    if samples.shape[0] < 2:
+        return Interval(estimate)
+
+    def statistic(index: np.ndarray, axis: int = -1) -> np.ndarray:
+        resampled = samples[index].mean(axis=-2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return log_slope(x, np.where(resampled > 0, resampled, np.nan))
+
+    low, high = _bootstrap(statistic, samples.shape[0], confidence, resamples, rng)
+    return Interval(estimate, float(low), float(high))
+
+
+def tail_mask(episodes: np.ndarray, tail: float) -> np.ndarray:
+    """Checkpoints in the tail ``K >= tail · K_max`` (at least the last two)."""
+    episodes = np.asarray(episodes)
+    mask = episodes >= tail * episodes.max()
+    if mask.sum() < 2:
+        mask[-min(2, episodes.size) :] = True
+    return mask
+
+
+def fitted_constant(measured: np.ndarray, shape: np.ndarray) -> float:
+    """``C`` minimising ``sum (log measured - log(C · shape))^2``: ``exp(mean(log(measured /
+    shape)))`` over points where both are positive (NaN if none)."""
+    ok = (measured > 0) & (shape > 0)
+    if not ok.any():
+        return np.nan
+    return float(np.exp(np.mean(np.log(measured[ok] / shape[ok]))))
+
+
+@dataclass(frozen=True)
+class BoundCurve:
+    """A bound drawn beside a measured curve: ``values`` at the curve's episodes."""
+
+    bound: Bound
+    values: np.ndarray
+    constant: float
+    fitted: bool
+
+    @property
+    def label(self) -> str:
+        name = self.bound.id
+        if self.fitted:
+            return f"{self.bound.kind} bound {name} (shape × fitted C={self.constant:.3g})"
+        return f"{self.bound.kind} bound {name} (paper constant {self.constant:g})"
+
+
+@dataclass(frozen=True)
+class CurveSummary:
+    """Statistics of one algorithm variant on one environment configuration."""
+
+    setting: str
+    label: str
+    algorithm: str
+    episodes: np.ndarray
+    mean: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    n_seeds: int
+    exponent: Interval
+    final: Interval
+    seconds: float
+    tail_start: int
+    params: Mapping[str, Any]
+    bounds: tuple[BoundCurve, ...] = ()
+    skipped_bounds: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def proven_exponent(self) -> float | None:
+        """The K-exponent of the first upper bound (None when no bound is known)."""
+        for bound in bounds_for(self.algorithm):
+            if bound.kind == "upper" and applies(bound, self.params):
+                return float(bound.exponents.get("K", np.nan))
+        return None
+
+
+def applies(bound: Bound, params: Mapping[str, Any]) -> bool:
+    """A bound applies unless the run's parameters contradict its ``extra`` conditions (e.g. a
+    bound for ``bonus = "bernstein"`` does not apply to a Hoeffding run)."""
+    return all(params.get(key, value) == value for key, value in bound.extra.items())
+
+
+def bound_params(rows: pd.DataFrame, n_episodes: int) -> dict[str, Any]:
+    """Parameters a bound may read, from one curve's rows: model sizes ``S, A, H, d``, every
+    algorithm config value (``c, lam, p, delta, ...``), ``beta`` as actually run (mean over
+    seeds when per-seed) and the run's total ``K``."""
+    first = rows.iloc[0]
+    params: dict[str, Any] = {"K": n_episodes}
+    for column in rows.columns:
+        if column.startswith(R.ALGO_PREFIX):
+            value = first[column]
+            if value is not None and not (isinstance(value, float) and np.isnan(value)):
+                params[column.removeprefix(R.ALGO_PREFIX)] = value
+    for name, column in R.MODEL_SIZES.items():
+        if column in rows and np.isfinite(first[column]):
+            params[name] = int(first[column])
+    if R.BETA_RUN in rows and rows[R.BETA_RUN].notna().all():
+        params["beta"] = float(rows[R.BETA_RUN].mean())
+    return params
+
+
+def overlay_bounds(
+    algorithm: str, episodes: np.ndarray, mean: np.ndarray, tail: np.ndarray, params: Mapping
+) -> tuple[tuple[BoundCurve, ...], tuple[str, ...]]:
+    """Each applicable bound of ``algorithm`` at ``episodes``: with the paper's constant when
+    given, else its shape times the constant fitted to ``mean`` by least squares in log space
+    over the ``tail``. Bounds that cannot be evaluated are returned by id with the reason."""
+    curves, skipped = [], []
+    for bound in bounds_for(algorithm):
+        if not applies(bound, params):
+            continue
+        try:
+            shape = bound.shape_at(episodes, params)
+        except (ValueError, KeyError, TypeError) as error:
+            skipped.append(f"{bound.id}: {error}")
+            continue
+        if bound.constant is not None:
+            curves.append(BoundCurve(bound, bound.constant * shape, bound.constant, False))
+        else:
+            constant = fitted_constant(mean[tail], shape[tail])
+            if np.isfinite(constant):
+                curves.append(BoundCurve(bound, constant * shape, constant, True))
+            else:
+                skipped.append(f"{bound.id}: no positive regret to fit a constant to")
+    return tuple(curves), tuple(skipped)
+
+
+def curve_samples(rows: pd.DataFrame, column: str = R.CUMULATIVE_REGRET):
+    """``(episodes [n], seeds [B], samples [B, n])`` of one curve's rows."""
+    table = rows.pivot_table(index=R.SEED, columns=R.EPISODE, values=column, aggfunc="first")
+    return table.columns.to_numpy(), table.index.to_numpy(), table.to_numpy(dtype=float)
+
+
+def summarize(
+    frame: pd.DataFrame,
+    *,
+    tail: float,
+    confidence: float,
+    resamples: int,
+    bootstrap_seed: int,
+) -> list[CurveSummary]:
+    """One :class:`CurveSummary` per (setting, label), in table order."""
+    summaries = []
+    for index, ((setting, label), rows) in enumerate(
+        frame.groupby([R.SETTING, R.LABEL], sort=True)
+    ):
+        rng = np.random.default_rng([bootstrap_seed, index])
+        episodes, _, samples = curve_samples(rows)
+        mean, low, high = mean_band(samples, confidence, resamples, rng)
+        mask = tail_mask(episodes, tail)
+        exponent = fit_exponent(episodes[mask], samples[:, mask], confidence, resamples, rng)
+        final = Interval(mean[-1], low[-1], high[-1])
+        last = rows[rows[R.EPISODE] == episodes[-1]]
+        seconds = float(last.groupby(R.CELL)[R.WALL_TIME].first().sum())
+        params = bound_params(rows, int(episodes[-1]))
+        algorithm = str(rows[R.ALGORITHM].iloc[0])
+        curves, skipped = overlay_bounds(algorithm, episodes, mean, mask, params)
+        summaries.append(
+            CurveSummary(
+                setting,
+                label,
+                algorithm,
+                episodes,
+                mean,
+                low,
+                high,
+                samples.shape[0],
+                exponent,
+                final,
+                seconds,
+                int(episodes[mask][0]),
+                params,
+                curves,
+                skipped,
+            )
+        )
+    return summaries
+
+
+@dataclass(frozen=True)
+class RateSummary:
+    """Final regret against a swept quantity for one algorithm variant and its fitted rate."""
+
+    parameter: str
+    quantity: str
+    group: str
+    label: str
+    algorithm: str
+    x: np.ndarray
+    mean: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    exponent: Interval
+    proven: float | None
+
+
+def swept_quantity(frame: pd.DataFrame, parameter: str) -> tuple[str, str]:
+    """``(column, name)`` of the x-axis for a swept env parameter: the model size (``d``,
+    ``H``, ``S``, ``A``) that varies one-to-one with it when there is one (so the proven
+    exponent in that size applies), else the parameter itself."""
+    column = R.ENV_PREFIX + parameter
+    n_values = frame[column].nunique()
+    for name, size in R.MODEL_SIZES.items():
+        per_value = frame.groupby(column)[size].nunique()
+        if n_values > 1 and (per_value == 1).all() and frame[size].nunique() == n_values:
+            return size, name
+    return column, parameter
+
+
+def rates(
+    frame: pd.DataFrame,
+    parameters: Sequence[str],
+    *,
+    confidence: float,
+    resamples: int,
+    bootstrap_seed: int,
+) -> list[RateSummary]:
+    """For each swept env parameter: per (other settings, label) the final cumulative regret
+    against the parameter's quantity, with the log-log exponent and its bootstrap interval
+    (seeds resampled jointly across the parameter values)."""
+    out = []
+    final = frame[frame[R.EPISODE] == frame.groupby(R.CELL)[R.EPISODE].transform("max")]
+    for parameter in parameters:
+        column = R.ENV_PREFIX + parameter
+        if column not in final:
+            continue
+        rows_with = final[final[column].notna()]
+        x_column, quantity = swept_quantity(rows_with, parameter)
+        others = [
+            c
+            for c in rows_with.columns
+            if c.startswith(R.ENV_PREFIX) and c != column and rows_with[c].notna().any()
+        ]
+        group_key = (
+            rows_with[R.ENV]
+            .astype(str)
+            .str.cat(
+                [c.removeprefix(R.ENV_PREFIX) + "=" + rows_with[c].astype(str) for c in others],
+                sep=" ",
+            )
+        )
+        for index, ((group, label), rows) in enumerate(
+            rows_with.groupby([group_key, R.LABEL], sort=True)
+        ):
+            table = rows.pivot_table(
+                index=R.SEED, columns=x_column, values=R.CUMULATIVE_REGRET, aggfunc="first"
+            ).dropna(axis=0)
+            if table.shape[1] < 2 or table.shape[0] < 1:
+                continue
+            rng = np.random.default_rng([bootstrap_seed, 1000 + index])
+            x = table.columns.to_numpy(dtype=float)
+            samples = table.to_numpy(dtype=float)
+            mean, low, high = mean_band(samples, confidence, resamples, rng)
+            exponent = fit_exponent(x, samples, confidence, resamples, rng)
+            algorithm = str(rows[R.ALGORITHM].iloc[0])
+            params = bound_params(rows, int(rows[R.EPISODE].max()))
+            proven = next(
+                (
+                    float(b.exponents[quantity])
+                    for b in bounds_for(algorithm)
+                    if b.kind == "upper" and quantity in b.exponents and applies(b, params)
+                ),
+                None,
+            )
+            out.append(
+                RateSummary(
+                    parameter,
+                    quantity,
+                    group,
+                    label,
+                    algorithm,
+                    x,
+                    mean,
+                    low,
+                    high,
+                    exponent,
+                    proven,
+                )
+            )
+    return out

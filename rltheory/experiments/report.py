@@ -1,0 +1,185 @@
+"""``rltheory report DIR``: figures (PNG and PDF) and Markdown/HTML tables from a results
+directory, after checking that every cell file belongs to the manifest's spec."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from rltheory.experiments import results as R
+from rltheory.experiments.analysis import CurveSummary, RateSummary, rates, summarize
+from rltheory.experiments.plots import rate_figure, regret_figure
+
+REPORT_DIR = "report"
+
+
+@dataclass(frozen=True)
+class Report:
+    """Paths written by :func:`make_report` and the tables it contains."""
+
+    figures: list[Path]
+    markdown: Path
+    html: Path
+    summary: pd.DataFrame
+    rates: pd.DataFrame
+    missing_cells: int
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:80]
+
+
+def summary_table(summaries: Sequence[CurveSummary]) -> pd.DataFrame:
+    """One row per (setting, label): measured exponent ± CI, proven exponent, final regret ±
+    CI, compute time, and the bounds drawn (or why not)."""
+    rows = []
+    for s in summaries:
+        proven = s.proven_exponent
+        rows.append(
+            {
+                "setting": s.setting,
+                "algorithm": s.algorithm,
+                "label": s.label,
+                "seeds": s.n_seeds,
+                "K": int(s.episodes[-1]),
+                "measured exponent [CI]": s.exponent.format(3),
+                "fit from K": s.tail_start,
+                "proven exponent": "n/a" if proven is None else f"{proven:g}",
+                "final regret [CI]": s.final.format(4),
+                "time (s)": f"{s.seconds:.3g}",
+                "bounds": "; ".join(
+                    [b.label for b in s.bounds] + [f"not drawn: {m}" for m in s.skipped_bounds]
+                )
+                or "none known",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def rate_table(rate_summaries: Sequence[RateSummary]) -> pd.DataFrame:
+    """One row per swept parameter and curve: exponent of final regret in that quantity."""
+    rows = []
+    for r in rate_summaries:
+        rows.append(
+            {
+                "parameter": r.parameter,
+                "quantity": r.quantity,
+                "other settings": r.group,
+                "label": r.label,
+                "values": ", ".join(f"{v:g}" for v in r.x),
+                "measured exponent [CI]": r.exponent.format(3),
+                "proven exponent": "n/a" if r.proven is None else f"{r.proven:g}",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A GitHub-flavoured Markdown table (``|`` in cells escaped)."""
+    if frame.empty:
+        return "(none)\n"
+
+    def cell(value: object) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    lines = [
+        "| " + " | ".join(cell(c) for c in frame.columns) + " |",
+        "|" + "---|" * len(frame.columns),
+    ]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(False)]
+    return "\n".join(lines) + "\n"
+
+
+def make_report(directory: str | Path) -> Report:
+    """Load ``directory`` (refusing stale or mismatched files), summarise every curve, draw the
+    figures the spec asks for and write ``report/summary.md`` and ``report/summary.html``."""
+    directory = Path(directory)
+    frame, manifest, spec = R.load_results(directory)
+    options = spec.plots
+    stats = dict(
+        confidence=options.confidence,
+        resamples=options.resamples,
+        bootstrap_seed=options.bootstrap_seed,
+    )
+    summaries = summarize(frame, tail=options.tail, **stats)
+    swept = spec.swept_env_params()
+    rate_summaries = rates(frame, swept, **stats) if "regret_vs_param" in options.kinds else []
+    out = directory / REPORT_DIR
+    figures: list[Path] = []
+    if {"regret_vs_episodes", "loglog"} & set(options.kinds):
+        for setting in dict.fromkeys(s.setting for s in summaries):
+            group = [s for s in summaries if s.setting == setting]
+            figures += regret_figure(
+                group,
+                f"{spec.name}: {setting}",
+                out / f"regret-{_slug(setting)}",
+                options.kinds,
+                options.confidence,
+            )
+    for parameter in swept:
+        chosen = [r for r in rate_summaries if r.parameter == parameter]
+        if chosen:
+            figures += rate_figure(
+                chosen,
+                f"{spec.name}: regret vs {chosen[0].quantity}",
+                out / f"rate-{_slug(parameter)}",
+            )
+    summary, rate_frame = summary_table(summaries), rate_table(rate_summaries)
+    missing = int(frame.attrs.get("missing_cells", 0))
+    markdown_path, html_path = out / "summary.md", out / "summary.html"
+    header = _header(manifest, spec.name, missing, options.tail)
+    markdown = "\n".join(
+        [
+            f"# {spec.name}",
+            "",
+            *header,
+            "",
+            "## Regret against episodes",
+            "",
+            markdown_table(summary),
+            "## Rates in swept parameters",
+            "",
+            markdown_table(rate_frame),
+            "## Figures",
+            "",
+            *[f"![{p.stem}]({p.name})" for p in figures if p.suffix == ".png"],
+            "",
+        ]
+    )
+    R.atomic_write(markdown_path, lambda tmp: tmp.write_text(markdown))
+    body = "".join(f"<p>{html.escape(line)}</p>\n" for line in header)
+    images = "".join(
+        f'<p><img src="{p.name}" style="max-width:100%"></p>\n'
+        for p in figures
+        if p.suffix == ".png"
+    )
+    page = (
+        f"<!doctype html>\n<html><head><meta charset='utf-8'><title>{html.escape(spec.name)}"
+        f"</title></head><body>\n<h1>{html.escape(spec.name)}</h1>\n{body}"
+        f"<h2>Regret against episodes</h2>\n{summary.to_html(index=False)}\n"
+        f"<h2>Rates in swept parameters</h2>\n{rate_frame.to_html(index=False)}\n{images}"
+        "</body></html>\n"
+    )
+    R.atomic_write(html_path, lambda tmp: tmp.write_text(page))
+    return Report(figures, markdown_path, html_path, summary, rate_frame, missing)
+
+
+def _header(manifest: dict, name: str, missing: int, tail: float) -> list[str]:
+    metrics = manifest.get("metrics", {})
+    lines = [
+        f"Spec hash {manifest['spec_hash'][:12]}, commit {manifest.get('git_commit')}, "
+        f"run {manifest.get('started')} to {manifest.get('finished') or '(unfinished)'} "
+        f"on {manifest.get('host', {}).get('hostname')}.",
+        *[f"Metric {k}: {v['definition']}." for k, v in metrics.items()],
+        f"Exponents: least-squares slope of log mean regret vs log K on K >= {tail:g} K_max "
+        "(rates: vs the swept quantity at the last episode); intervals are percentile bootstrap "
+        "intervals over seeds.",
+    ]
+    if missing:
+        lines.append(f"WARNING: {missing} cell(s) of the spec have not finished; re-run to resume.")
+    return lines
