@@ -368,6 +368,7 @@ def _run(
 
     def recorded() -> np.ndarray:
         policies.append(np.array(play(), copy=True))
+        _check_policy(policies[-1], model, len(seeds), len(policies) - 1)
         return policies[-1]
 
     algorithm.policy = recorded
@@ -387,22 +388,28 @@ def check_config_defaults(entry: AlgorithmEntry) -> None:
     raise AssertionError("make_config accepted an unknown hyperparameter")
 
 
+def _check_policy(policy: np.ndarray, model: FiniteHorizonMDP, n_seeds: int, k: int) -> None:
+    """``int [B, H, S]`` with actions in range, or ``float [B, H, S, A]`` on the simplex."""
+    shape = (n_seeds, model.horizon, model.n_states)
+    if np.issubdtype(policy.dtype, np.integer):
+        assert policy.shape == shape, f"episode {k}: policy shape {policy.shape} != {shape}"
+        assert policy.min() >= 0 and policy.max() < model.n_actions, (
+            f"episode {k}: actions outside [0, {model.n_actions})"
+        )
+        return
+    assert np.issubdtype(policy.dtype, np.floating), f"episode {k}: policy dtype {policy.dtype}"
+    full = (*shape, model.n_actions)
+    assert policy.shape == full, f"episode {k}: policy shape {policy.shape} != {full}"
+    assert np.all(np.isfinite(policy)) and policy.min() >= 0, f"episode {k}: not a distribution"
+    assert np.abs(policy.sum(-1) - 1).max() <= 1e-8, f"episode {k}: rows do not sum to 1"
+
+
 def check_policies_are_valid(entry: AlgorithmEntry) -> None:
     """Each episode's policy is ``int [B, H, S]`` in range or ``float [B, H, S, A]`` stochastic,
     and the exact pseudo-regret it incurs is non-negative."""
     _online_only(entry)
     regret, policies, algorithm = _run(entry, [0, 1])
-    model = tiny_model(entry.requires)
-    shape = (2, model.horizon, model.n_states)
     assert len(policies) == TINY_EPISODES, f"policy() called {len(policies)} times"
-    for k, policy in enumerate(policies):
-        if np.issubdtype(policy.dtype, np.integer):
-            assert policy.shape == shape, f"episode {k}: policy shape {policy.shape} != {shape}"
-            assert policy.min() >= 0 and policy.max() < model.n_actions, f"episode {k}: actions"
-        else:
-            assert policy.shape == (*shape, model.n_actions), f"episode {k}: {policy.shape}"
-            assert np.all(np.isfinite(policy)) and policy.min() >= 0, f"episode {k}: not a law"
-            assert np.abs(policy.sum(-1) - 1).max() <= 1e-8, f"episode {k}: rows do not sum to 1"
     assert regret.shape == (2, TINY_EPISODES)
     assert regret.min() >= -1e-12, f"negative pseudo-regret {regret.min():.3g}"
     assert algorithm.n_seeds == 2
