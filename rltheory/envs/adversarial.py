@@ -143,8 +143,8 @@ def loss_sequence(
         group = np.zeros(dim)
         group[rng.permutation(dim)[: dim // 2]] = 1.0
         block = episodes // switch_every
-        charged = np.where(block % 2 == 1, 1.0 - group, group)  # [K, d] by broadcasting
-        charged = np.where((block == 0)[:, None], 0.5 * group, charged)
+        odd, first = (block % 2 == 1)[:, None], (block == 0)[:, None]
+        charged = np.where(first, 0.5 * group, np.where(odd, 1.0 - group, group))  # [K, d]
         return np.broadcast_to(charged[:, None, :], (n_episodes, horizon, dim)).copy()
     raise ValueError(f"unknown loss sequence kind {kind!r}; known kinds: {', '.join(LOSS_KINDS)}")
 
