@@ -89,9 +89,10 @@ def delays(kind: str, n_episodes: int, rng: np.random.Generator, **params: objec
         )
     unknown = sorted(set(params) - set(DELAY_KINDS[kind]))
     if unknown:
+        accepted = ", ".join(f"'{name}'" for name in DELAY_KINDS[kind])
         raise TypeError(
-            f"unknown parameter(s) {', '.join(unknown)} for delay kind '{kind}'; accepted: "
-            f"{', '.join(DELAY_KINDS[kind])}"
+            f"unknown parameter(s) {', '.join(map(repr, unknown))} for delay kind '{kind}'; "
+            f"accepted: {accepted}"
         )
     n_episodes = _integer(kind, "n_episodes", n_episodes, 1)
     p = {**DELAY_KINDS[kind], **params}
