@@ -24,6 +24,7 @@ rng ``numpy.random.default_rng(seed)``, default 0) and the family's parameters::
 
 from __future__ import annotations
 
+import operator
 from typing import Any, NamedTuple
 
 import gymnasium
@@ -73,7 +74,8 @@ class ModelEnv(gymnasium.Env):
         self.n_episodes = limit
         self._dynamics = dynamics
         self._horizon = dynamics.horizon if isinstance(dynamics, FiniteHorizonMDP) else None
-        self._initial_cdf = np.cumsum(dynamics.initial_distribution)
+        cdf = np.cumsum(dynamics.initial_distribution)
+        self._initial_cdf = cdf / cdf[-1]  # exactly 1 at the end: u < 1 never overshoots
         self._rewards: np.ndarray | None = None
         self.episode = -1
         self.h = 0
@@ -111,8 +113,7 @@ class ModelEnv(gymnasium.Env):
         self._rewards = self._reward_table(episode)
         self.episode, self.h = episode, 0
         u = self.np_random.random()
-        first = int(np.searchsorted(self._initial_cdf, u, side="right"))
-        self.state = min(first, self._dynamics.n_states - 1)
+        self.state = int(np.searchsorted(self._initial_cdf, u, side="right"))
         return np.int64(self.state), self._info()
 
     def step(self, action: Any) -> tuple[np.int64, float, bool, bool, dict[str, Any]]:
@@ -120,9 +121,13 @@ class ModelEnv(gymnasium.Env):
             raise RuntimeError("call reset() before step()")
         if self._horizon is not None and self.h >= self._horizon:
             raise RuntimeError(f"the episode ended after step H={self._horizon}; call reset()")
-        if not self.action_space.contains(action):
+        try:
+            a = operator.index(action)  # ints, numpy ints and 0-d integer arrays
+        except TypeError:
+            a = -1
+        if not 0 <= a < self._dynamics.n_actions:
             raise ValueError(f"action {action!r} is not in {self.action_space}")
-        s, a = self.state, int(action)
+        s = self.state
         if self._horizon is None:
             reward = float(self._rewards[s, a])
         else:
