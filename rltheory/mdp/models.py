@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.linalg
 
 from rltheory.mdp._validation import (
     ATOL,
@@ -67,11 +68,12 @@ def _check_features(
     if not realizable:
         return freeze(phi)
     matrix = phi.reshape(n_states * n_actions, -1)
-    # Orthonormal basis of the feature span. SVD, not QR: QR of a rank-deficient matrix returns
-    # extra orthonormal columns outside the span, which would accept unrealizable features.
-    left, singular, _ = np.linalg.svd(matrix, full_matrices=False)
-    tolerance = max(matrix.shape) * np.finfo(float).eps * (singular[0] if singular.size else 0.0)
-    projector_basis = left[:, singular > tolerance]
+    # Orthonormal basis of the feature span by column-pivoted (rank-revealing) QR: plain QR of a
+    # rank-deficient matrix returns columns outside the span and accepts unrealizable features.
+    q, r, _ = scipy.linalg.qr(matrix, mode="economic", pivoting=True)
+    pivots = np.abs(np.diag(r))
+    tolerance = max(matrix.shape) * np.finfo(float).eps * (pivots[0] if pivots.size else 0.0)
+    projector_basis = q[:, : int(np.count_nonzero(pivots > tolerance))]
 
     def residual(target: np.ndarray) -> np.ndarray:
         return target - projector_basis @ (projector_basis.T @ target)
