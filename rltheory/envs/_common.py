@@ -18,7 +18,12 @@ def integer(name: str, value: object, *, minimum: int = 1) -> int:
 
 
 def real(
-    name: str, value: object, *, low: float = 0.0, high: float = float("inf"), open_low=False
+    name: str,
+    value: object,
+    *,
+    low: float = 0.0,
+    high: float = float("inf"),
+    open_low: bool = False,
 ) -> float:
     """``value`` as a ``float`` in ``[low, high]`` (``(low, high]`` when ``open_low``)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
