@@ -181,8 +181,8 @@ def hf_hard(
         encoding="linear",
         mu_tv_norm=tv_norm,
         mu_norm_bound=float(np.sqrt(dim + 2)),
-        mu_norm_ratio=tv_norm / np.sqrt(dim + 2),
-        mu_norm_ratio_to_sqrt_mixture_dim=tv_norm / root_d,
+        mu_norm_ratio=float(tv_norm / np.sqrt(dim + 2)),
+        mu_norm_ratio_to_sqrt_mixture_dim=float(tv_norm / root_d),
     )
     return FiniteHorizonMDP(
         LowRankTransitions(phi, measures),
