@@ -169,6 +169,16 @@ def test_optimism_at_theory_constants(bonus):
         assert (algorithm.q < model.horizon - 1e-6).any()
 
 
+def test_q_is_clipped_at_h_without_the_monotone_min():
+    """Alg. 2's ``min(., H)``: with ``monotone=False`` nothing else caps Q, and at theory
+    constants the bonus 7 H L / sqrt(N) exceeds H on every visited pair after a few episodes."""
+    model = random_model(12)
+    algorithm, env_rngs = learner(model, 10, 2, monotone=False)
+    play(algorithm, model, 10, env_rngs)
+    assert algorithm.counts.sum() > 0
+    np.testing.assert_array_equal(algorithm.q, np.full(algorithm.q.shape, model.horizon))
+
+
 # --- regret -------------------------------------------------------------------------------------
 
 
