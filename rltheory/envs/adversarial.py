@@ -127,6 +127,15 @@ def loss_sequence(
     period: int = 50,
 ) -> np.ndarray:
     """Loss parameters ``theta [K, H, d]`` in ``[0, 1]`` of an oblivious sequence of ``kind``."""
+    if kind not in LOSS_KINDS:
+        raise ValueError(
+            f"unknown loss sequence kind {kind!r}; known kinds: {', '.join(LOSS_KINDS)}"
+        )
+    n_episodes = _common.integer("n_episodes", n_episodes)
+    horizon = _common.integer("horizon", horizon)
+    dim = _common.integer("dim", dim)
+    switch_every = _common.integer("switch_every", switch_every)
+    period = _common.integer("period", period)
     episodes = np.arange(n_episodes)
     if kind == "iid":
         return rng.uniform(0.0, 1.0, size=(n_episodes, horizon, dim))
@@ -137,16 +146,14 @@ def loss_sequence(
         phase = rng.uniform(0.0, 2.0 * np.pi, size=(horizon, dim))
         angle = 2.0 * np.pi * episodes[:, None, None] / period + phase
         return 0.5 + 0.5 * np.cos(angle)
-    if kind == "anti-greedy":
-        if dim < 2:
-            raise ValueError(f"kind 'anti-greedy' needs dim >= 2 (two feature groups), got {dim}")
-        group = np.zeros(dim)
-        group[rng.permutation(dim)[: dim // 2]] = 1.0
-        block = episodes // switch_every
-        odd, first = (block % 2 == 1)[:, None], (block == 0)[:, None]
-        charged = np.where(first, 0.5 * group, np.where(odd, 1.0 - group, group))  # [K, d]
-        return np.broadcast_to(charged[:, None, :], (n_episodes, horizon, dim)).copy()
-    raise ValueError(f"unknown loss sequence kind {kind!r}; known kinds: {', '.join(LOSS_KINDS)}")
+    if dim < 2:  # anti-greedy
+        raise ValueError(f"kind 'anti-greedy' needs dim >= 2 (two feature groups), got {dim}")
+    group = np.zeros(dim)
+    group[rng.permutation(dim)[: dim // 2]] = 1.0
+    block = episodes // switch_every
+    odd, first = (block % 2 == 1)[:, None], (block == 0)[:, None]
+    charged = np.where(first, 0.5 * group, np.where(odd, 1.0 - group, group))  # [K, d]
+    return np.broadcast_to(charged[:, None, :], (n_episodes, horizon, dim)).copy()
 
 
 @register_family(
@@ -172,10 +179,7 @@ def adversarial_linear(
     Draw order: the dynamics of :func:`~rltheory.envs.linear.random_linear` (its reward draw is
     discarded), then the loss sequence of :func:`loss_sequence`.
     """
-    n_episodes = _common.integer("n_episodes", n_episodes)
-    switch_every = _common.integer("switch_every", switch_every)
-    period = _common.integer("period", period)
-    if kind not in LOSS_KINDS:
+    if kind not in LOSS_KINDS:  # fail before drawing anything
         raise ValueError(f"parameter 'kind' must be one of {', '.join(LOSS_KINDS)}, got {kind!r}")
     base = random_linear(
         rng, n_states=n_states, n_actions=n_actions, dim=dim, horizon=horizon, homogeneous=False
