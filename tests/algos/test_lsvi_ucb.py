@@ -101,21 +101,27 @@ def reference_q(features, history, seed, horizon, beta, lam, clip, pooled):
 
 # ------------------------------------------------------------------------------ exact oracles
 @pytest.mark.parametrize("pooled", [False, True])
-def test_matches_loop_reference_of_algorithm_1(pooled):
+@pytest.mark.parametrize("beta", [0.7, 2.5])
+def test_matches_loop_reference_of_algorithm_1(pooled, beta):
+    """Q-values of the vectorized agent equal the loop reference to 1e-10 on every episode.
+    With beta = 2.5 the clip at H binds on part of the table, so the clip is checked too."""
     model = uniform_start(linear_model(1, homogeneous=pooled))
-    config = UCB.make_config(beta=0.7, pooled=pooled, refresh_every=7)
-    agent = make_online(UCB, model, 30, config, [np.random.default_rng(s) for s in range(2)])
-    features = model.features
+    horizon = model.horizon
+    config = UCB.make_config(beta=beta, pooled=pooled, refresh_every=7)
+    agent = make_online(UCB, model, 30, config, [rng(0), rng(1)])
+    clipped = []
 
     def compare(k, history):
         q = agent.q_values()
         for seed in range(agent.n_seeds):
-            ref = reference_q(features, history, seed, model.horizon, 0.7, 1.0, 3.0, pooled)
+            ref = reference_q(model.features, history, seed, horizon, beta, 1.0, horizon, pooled)
             np.testing.assert_allclose(q[seed], ref, rtol=0, atol=1e-10, err_msg=f"episode {k}")
             np.testing.assert_array_equal(agent.policy()[seed], ref.argmax(-1))
+        clipped.append((q == horizon).mean())
 
     history = play(agent, model, 12, on_episode=compare)
     compare(12, history)
+    assert (max(clipped) > 0) == (beta > 1)
 
 
 def test_sherman_morrison_and_cached_forms_equal_inverse_recompute():

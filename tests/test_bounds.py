@@ -1,0 +1,111 @@
+"""Bound objects of the LSVI family and the lower bounds: formulas, exponents, catalogue."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from rltheory.bounds import bounds_for, get_bound
+
+PARAMS = {"K": 1000, "d": 10, "H": 10, "S": 50, "A": 5, "p": 0.05, "beta": 0.1, "c": 1.0}
+K = np.array([10.0, 100.0, 1000.0, 10_000.0])
+
+
+def test_catalogue_per_algorithm():
+    ids = {a: {b.id for b in bounds_for(a)} for a in ("lsvi-ucb", "lsvi-greedy", "ucbvi")}
+    lower = {"linear-mixture-lower-zgs2021", "tabular-lower", "linear-mdp-lower-jin2020"}
+    assert ids["lsvi-ucb"] >= {"lsvi-ucb-jin2020", "lsvi-ucb-envelope"} | lower
+    assert ids["lsvi-greedy"] >= lower
+    assert not ids["lsvi-greedy"] & {"lsvi-ucb-jin2020", "lsvi-ucb-envelope"}
+    assert "tabular-lower-stationary" in ids["ucbvi"]
+    for bound_id in lower | {"tabular-lower-stationary"}:
+        assert get_bound(bound_id).kind == "lower"
+        assert get_bound(bound_id).constant is None
+
+
+def test_jin2020_formula_and_metadata():
+    bound = get_bound("lsvi-ucb-jin2020")
+    assert bound.kind == "upper"
+    assert bound.constant is None
+    assert "high-probability pseudo-regret" in bound.quantity
+    assert dict(bound.exponents) == {"K": 0.5, "d": 1.5, "H": 2.0}
+    d, h, p = 10, 10, 0.05
+    expected = [math.sqrt(d**3 * h**3 * (k * h) * math.log(2 * d * k * h / p) ** 2) for k in K]
+    np.testing.assert_allclose(bound.shape_at(K, PARAMS), expected, rtol=1e-12)
+    with pytest.raises(ValueError, match="no constant"):
+        bound.value(K, PARAMS)
+
+
+def test_envelope_formula_for_the_beta_run():
+    bound = get_bound("lsvi-ucb-envelope")
+    assert bound.constant == 1.0
+    d, h, p, beta = 10, 10, 0.05, 0.1
+    expected = [
+        2 * h * math.sqrt(2 * k * h * math.log(4 / p))
+        + 2 * beta * h * math.sqrt(2 * d * k * math.log(1 + k))
+        for k in K
+    ]
+    np.testing.assert_allclose(bound.value(K, PARAMS), expected, rtol=1e-12)
+    # beta from c when not given: c d H sqrt(log(2 d K H / p)) with the run's K
+    from_c = {key: v for key, v in PARAMS.items() if key != "beta"}
+    beta_c = 1.0 * d * h * math.sqrt(math.log(2 * d * 1000 * h / p))
+    with_beta = bound.shape_at(K, {**from_c, "beta": beta_c})
+    np.testing.assert_allclose(bound.shape_at(K, from_c), with_beta, rtol=1e-12)
+    with pytest.raises(ValueError, match="beta, or c"):
+        bound.shape_at(K, {"d": 10, "H": 10, "p": 0.05})
+
+
+@pytest.mark.parametrize(
+    ("bound_id", "formula"),
+    [
+        ("linear-mixture-lower-zgs2021", lambda k, d, h, s, a: d * h * math.sqrt(k * h)),
+        ("tabular-lower", lambda k, d, h, s, a: math.sqrt(h**2 * s * a * k * h)),
+        ("tabular-lower-stationary", lambda k, d, h, s, a: math.sqrt(h * s * a * k * h)),
+        ("linear-mdp-lower-jin2020", lambda k, d, h, s, a: math.sqrt(d * h**2 * k * h)),
+    ],
+)
+def test_lower_bound_formulas(bound_id, formula):
+    bound = get_bound(bound_id)
+    expected = [formula(k, 10, 10, 50, 5) for k in K]
+    np.testing.assert_allclose(bound.shape_at(K, PARAMS), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "bound_id",
+    [
+        "linear-mixture-lower-zgs2021",
+        "tabular-lower",
+        "tabular-lower-stationary",
+        "linear-mdp-lower-jin2020",
+        "lsvi-ucb-jin2020",
+    ],
+)
+def test_declared_exponents_match_the_formula(bound_id):
+    """Finite-difference log-slopes of the shape in K, d, H, S, A equal the declared exponents
+    (logarithmic factors move the slope by at most 1/log(2dKH/p) ~ 0.06 at these sizes)."""
+    bound = get_bound(bound_id)
+    base = {"K": 1000, "d": 10, "H": 10, "S": 50, "A": 5, "p": 0.05}
+    for name, exponent in bound.exponents.items():
+        scaled = dict(base, **{name: base[name] * 2})
+        k_at = np.array([float(scaled["K"] if name == "K" else base["K"])])
+        k_base = np.array([float(base["K"])])
+        slope = math.log2(bound.shape_at(k_at, scaled)[0] / bound.shape_at(k_base, base)[0])
+        tolerance = 0.1 if bound_id == "lsvi-ucb-jin2020" else 1e-12
+        assert slope == pytest.approx(exponent, abs=tolerance), (bound_id, name)
+
+
+def test_lower_bounds_sit_below_the_upper_shape():
+    upper = get_bound("lsvi-ucb-jin2020").shape_at(K, PARAMS)
+    for bound_id in ("linear-mixture-lower-zgs2021", "linear-mdp-lower-jin2020"):
+        assert (get_bound(bound_id).shape_at(K, PARAMS) < upper).all()
+
+
+def test_bad_parameters_raise():
+    with pytest.raises(ValueError, match="needs parameter"):
+        get_bound("lsvi-ucb-jin2020").shape_at(K, {"d": 10, "H": 10})
+    with pytest.raises(ValueError, match="p must be in"):
+        get_bound("lsvi-ucb-jin2020").shape_at(K, {**PARAMS, "p": 1.5})
+    with pytest.raises(ValueError, match="d must be > 0"):
+        get_bound("linear-mdp-lower-jin2020").shape_at(K, {**PARAMS, "d": 0})
