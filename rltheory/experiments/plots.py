@@ -43,7 +43,7 @@ def regret_figure(
     log-log panel with the exponent fitted on the tail beside the proven one. Writes PNG and
     PDF at ``stem`` and returns their paths."""
     panels = [k for k in ("regret_vs_episodes", "loglog") if k in kinds]
-    figure = Figure(figsize=(6.4 * len(panels), 4.8), layout="constrained")
+    figure = Figure(figsize=(6.4 * len(panels), 7.2), layout="constrained")
     axes = figure.subplots(1, len(panels), squeeze=False)[0]
     colors = [f"C{i % 10}" for i in range(len(summaries))]
     for ax, panel in zip(axes, panels, strict=True):
@@ -88,7 +88,7 @@ def regret_figure(
             ax.set_ylim(bottom=0, top=1.3 * top if top > 0 else 1)
             ax.set_title(f"mean and {confidence:.0%} bootstrap band over seeds")
         ax.set_ylabel("cumulative pseudo-regret")
-        ax.legend(fontsize="x-small")
+        ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(0.0, -0.12))
     figure.suptitle(title, fontsize="medium")
     return _save(figure, stem)
 
