@@ -134,6 +134,7 @@ class LSVICore(OnlineAlgorithm):
         features = np.asarray(problem.features, dtype=float)
         self.n_states, self.n_actions, self.dim = features.shape
         self.horizon = int(problem.horizon)
+        # Deviation from paper (only if set): clip != H, for the scale-equivariance identity.
         self.clip = float(self.horizon if config.clip is None else config.clip)
         self.beta = float(self.bonus_scale())
         self._phi = features
@@ -221,6 +222,8 @@ class LSVICore(OnlineAlgorithm):
         u = self._phi[states[:, :-1], actions]  # [B, H, d]
         nxt = states[:, 1:]
         if self.config.pooled:
+            # Deviation from paper: one Gram matrix and data pool over all h (named option;
+            # valid only for time-homogeneous MDPs, no theorem in Jin et al.).
             for h in range(self.horizon):  # H sequential rank-one updates of the one matrix
                 self._absorb(slice(0, 1), u[:, h : h + 1], rewards[:, h : h + 1], nxt[:, h : h + 1])
         else:
