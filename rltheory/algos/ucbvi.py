@@ -44,7 +44,9 @@ Options beyond the paper (each a named parameter whose default is the paper's ch
 - ``pseudo_count`` (lambda, default 0): Hoeffding bonus only; replaces ``N`` by ``N + lambda`` in
   ``P_hat``, the reward average and the bonus, and drops the ``Q = H`` rule for unvisited pairs
   (the formula is defined there). With ``pooled=False, known_rewards=False, monotone=False``
-  and ``beta`` set, this is exactly LSVI-UCB (Jin et al. 2020, Alg. 1) with one-hot features.
+  and ``beta`` set, this is LSVI-UCB (Jin et al. 2020, Alg. 1) with one-hot features: same
+  actions every episode, Q equal up to rounding (tests/algos/test_ucbvi.py; with ``pooled=True``
+  it matches LSVI-UCB's pooled variant).
 - ``c`` multiplies the bonus (1 = the paper's constants); ``beta`` replaces the Hoeffding
   coefficient ``c * 7 H L`` by an explicit value.
 
