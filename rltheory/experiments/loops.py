@@ -26,7 +26,12 @@ def seed_generators(
     """``(env_rngs, algo_rngs)``: one environment and one algorithm generator per seed."""
     env_rngs, algo_rngs = [], []
     for seed in seeds:
-        env_seed, algo_seed = seed.spawn(2)
+        # Children are derived from (entropy, spawn_key) rather than with seed.spawn(), which
+        # advances a counter on the caller's object: calling this twice gives the same streams.
+        env_seed, algo_seed = (
+            np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, child))
+            for child in (0, 1)
+        )
         env_rngs.append(np.random.default_rng(env_seed))
         algo_rngs.append(np.random.default_rng(algo_seed))
     return env_rngs, algo_rngs
