@@ -46,6 +46,20 @@ MODEL_PREFIX = "model."
 BETA_RUN = "run.beta"
 ENV_SEED = ENV_PREFIX + "seed"
 ENV_TRANSFORMS = ENV_PREFIX + "transforms"
+CORE_COLUMNS = (
+    ALGORITHM,
+    LABEL,
+    ENV,
+    SETTING,
+    SEED,
+    EPISODE,
+    METRIC,
+    REGRET,
+    CUMULATIVE_REGRET,
+    WALL_TIME,
+    CELL,
+)
+"""Leading columns of a loaded table; parameter columns follow in sorted order."""
 MODEL_SIZES = {"S": "model.S", "A": "model.A", "H": "model.H", "d": "model.d"}
 """Bound parameter name -> column holding that size of the model a cell ran on."""
 
@@ -212,5 +226,6 @@ def load_results(directory: Path) -> tuple[pd.DataFrame, dict[str, Any], Experim
         raise ResultsError(f"{directory}: no finished cells yet")
     frame = pd.concat(frames, ignore_index=True)
     frame = frame.sort_values([SETTING, LABEL, SEED, EPISODE], kind="stable", ignore_index=True)
+    frame = frame[[c for c in CORE_COLUMNS if c in frame] + sorted(set(frame) - set(CORE_COLUMNS))]
     frame.attrs["missing_cells"] = missing
     return frame, manifest, spec
