@@ -48,9 +48,11 @@ def backward_induction(
     policy = np.empty((horizon, n_states), dtype=np.int64)
     v_next = np.zeros(n_states)
     for h in range(horizon - 1, -1, -1):
-        q[h] = rewards[h] + transitions.expect(v_next, h)
-        policy[h] = q[h].argmin(-1) if minimize else q[h].argmax(-1)
-        v[h] = np.take_along_axis(q[h], policy[h][:, None], -1)[:, 0]
+        q_h = q[h]
+        transitions.expect(v_next, h, out=q_h)  # written in place: no [S, A] temporaries
+        q_h += rewards[h]
+        policy[h] = q_h.argmin(-1) if minimize else q_h.argmax(-1)
+        v[h] = np.take_along_axis(q_h, policy[h][:, None], -1)[:, 0]
         v_next = v[h]
     return Solution(q, v, policy)
 

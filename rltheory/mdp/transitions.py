@@ -78,7 +78,10 @@ class TransitionOperator:
     def time_homogeneous(self) -> bool:
         return self.n_layers == 1
 
-    def expect(self, values: np.ndarray, h: int = 0) -> np.ndarray:
+    def expect(
+        self, values: np.ndarray, h: int = 0, *, out: np.ndarray | None = None
+    ) -> np.ndarray:
+        """``(P_h V)(s, a)`` ``[..., S, A]``; written into ``out`` (C-contiguous) when given."""
         raise NotImplementedError
 
     def push(self, weights: np.ndarray, h: int = 0) -> np.ndarray:
@@ -108,6 +111,18 @@ class TransitionOperator:
             )
         return values
 
+    def _flat_out(self, values: np.ndarray, out: np.ndarray | None) -> np.ndarray | None:
+        """``out [..., S, A]`` viewed as ``[..., S·A]`` (the layout the matmul writes)."""
+        if out is None:
+            return None
+        shape = (*values.shape[:-1], self.n_states, self.n_actions)
+        if out.shape != shape or out.dtype != np.float64 or not out.flags.c_contiguous:
+            raise ValueError(
+                f"out must be a C-contiguous float64 array of shape {shape}, got "
+                f"{out.dtype} {out.shape}"
+            )
+        return out.reshape(*shape[:-2], self.n_states * self.n_actions)
+
     def _check_weights(self, weights: np.ndarray) -> np.ndarray:
         weights = np.asarray(weights, dtype=float)
         if weights.shape[-2:] != (self.n_states, self.n_actions):
@@ -136,9 +151,13 @@ class DenseTransitions(TransitionOperator):
         self.probabilities = freeze(p)
         self.n_layers, self.n_states, self.n_actions = n_layers, n_states, n_actions
 
-    def expect(self, values: np.ndarray, h: int = 0) -> np.ndarray:
+    def expect(
+        self, values: np.ndarray, h: int = 0, *, out: np.ndarray | None = None
+    ) -> np.ndarray:
         values = self._check_values(values)
-        return np.tensordot(values, self.probabilities[self.layer(h)], axes=([-1], [-1]))
+        kernel = self.probabilities[self.layer(h)].reshape(-1, self.n_states)  # [S·A, S'] view
+        flat = np.matmul(values, kernel.T, out=self._flat_out(values, out))  # no copy of P
+        return flat.reshape(*flat.shape[:-1], self.n_states, self.n_actions)
 
     def push(self, weights: np.ndarray, h: int = 0) -> np.ndarray:
         weights = self._check_weights(weights)
@@ -212,10 +231,12 @@ class LowRankTransitions(TransitionOperator):
                         f"P(s'={t}|s={start + s}, a={a}) = {block.min():.3g} at h={layer}"
                     )
 
-    def expect(self, values: np.ndarray, h: int = 0) -> np.ndarray:
+    def expect(
+        self, values: np.ndarray, h: int = 0, *, out: np.ndarray | None = None
+    ) -> np.ndarray:
         values = self._check_values(values)
         projected = values @ self.mu[self.layer(h)].T  # [..., d]
-        flat = projected @ self._phi_t
+        flat = np.matmul(projected, self._phi_t, out=self._flat_out(values, out))
         return flat.reshape(*flat.shape[:-1], self.n_states, self.n_actions)
 
     @cached_property

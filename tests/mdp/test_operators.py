@@ -91,3 +91,18 @@ def test_expect_rejects_wrong_value_length():
         operator.expect(np.zeros(S + 1))
     with pytest.raises(ValueError, match=r"\(S, A\)"):
         operator.push(np.zeros((S, A + 1)))
+
+
+def test_expect_writes_into_out_and_matches_the_allocating_call():
+    operator, reference = _lowrank(H, True)
+    rng = np.random.default_rng(3)
+    basis = np.moveaxis(rng.dirichlet(np.ones(S), size=(S, A, D)), 2, 3)
+    operators = [operator, DenseTransitions(reference), LinearMixtureTransitions(basis, np.eye(D))]
+    values = rng.normal(size=(2, S))
+    for op in operators:
+        out = np.empty((2, S, A))
+        returned = op.expect(values, 1, out=out)
+        np.testing.assert_array_equal(out, op.expect(values, 1))
+        assert np.shares_memory(returned, out)
+        with pytest.raises(ValueError, match=r"out must be a C-contiguous float64 array"):
+            op.expect(values, 1, out=np.empty((2, A, S)).swapaxes(1, 2))
