@@ -6,26 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-TOY_SPEC = """
-name = "toy"
-episodes = 40
-seeds = 4
-seed_batch = 2
-checkpoints = 8
-imports = ["toy_experiment_plugins"]
-
-[[env]]
-id = "toy-tabular"
-params = { n_states = [3, 4] }
-
-[[algorithms]]
-id = "toy-random"
-params = { scale = 1.5 }
-
-[[algorithms]]
-id = "uniform"
-"""
+from toy_experiment_plugins import TOY_SPEC
 
 
 @pytest.fixture

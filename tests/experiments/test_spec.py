@@ -120,3 +120,16 @@ def test_hash_ignores_presentation_but_not_overrides(write_spec, toy_text):
     assert spec.with_overrides(episodes=41).cells()[0].checkpoints[-1] == 41
     with pytest.raises(SpecError, match="--seeds"):
         spec.with_overrides(seeds=0)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["quickstart", "lsvi_ucb_regret_vs_K", "lsvi_ucb_regret_vs_d", "lsvi_ucb_regret_vs_H"],
+)
+def test_shipped_specs_validate(name):
+    from rltheory.cli import repo_root
+
+    spec = load_spec(repo_root() / "experiments" / f"{name}.toml")
+    assert spec.seeds == 8 and spec.cells()
+    if name.endswith(("_d", "_H")):
+        assert len(spec.swept_env_params()) == 1

@@ -14,6 +14,27 @@ from rltheory.algos import OnlineAlgorithm, register
 from rltheory.envs import register_family
 from rltheory.mdp import DenseTransitions, FiniteHorizonMDP, Trajectories
 
+TOY_SPEC = """
+name = "toy"
+episodes = 40
+seeds = 4
+seed_batch = 2
+checkpoints = 8
+imports = ["toy_experiment_plugins"]
+
+[[env]]
+id = "toy-tabular"
+params = { n_states = [3, 4] }
+
+[[algorithms]]
+id = "toy-random"
+params = { scale = 1.5 }
+
+[[algorithms]]
+id = "uniform"
+"""
+"""A tiny spec over the toy families: 2 configurations x 2 algorithms x 2 seed batches."""
+
 
 @register_family("toy-tabular", gym_name="ToyTabular", citation="test fixture")
 def toy_tabular(
