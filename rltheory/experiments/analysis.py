@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from rltheory.algos import get as get_algorithm
 from rltheory.bounds import Bound, bounds_for
 from rltheory.experiments import results as R
 
@@ -166,11 +167,19 @@ class CurveSummary:
 
     @property
     def proven_exponent(self) -> float | None:
-        """The K-exponent of the first upper bound (None when no bound is known)."""
-        for bound in bounds_for(self.algorithm):
-            if bound.kind == "upper" and applies(bound, self.params):
-                return float(bound.exponents.get("K", np.nan))
-        return None
+        """The K-exponent of the algorithm's main upper bound (None when none is known)."""
+        return proven_exponent(self.algorithm, "K", self.params)
+
+
+def proven_exponent(algorithm: str, quantity: str, params: Mapping[str, Any]) -> float | None:
+    """Exponent in ``quantity`` of the algorithm's registered bound (``AlgorithmEntry.bound``)
+    when it applies to the run, else of the first applicable upper bound naming ``quantity``."""
+    main = get_algorithm(algorithm).bound
+    uppers = sorted(
+        (b for b in bounds_for(algorithm) if b.kind == "upper" and applies(b, params)),
+        key=lambda b: b.id != main,
+    )
+    return next((float(b.exponents[quantity]) for b in uppers if quantity in b.exponents), None)
 
 
 def applies(bound: Bound, params: Mapping[str, Any]) -> bool:
@@ -202,8 +211,9 @@ def overlay_bounds(
     algorithm: str, episodes: np.ndarray, mean: np.ndarray, tail: np.ndarray, params: Mapping
 ) -> tuple[tuple[BoundCurve, ...], tuple[str, ...]]:
     """Each applicable bound of ``algorithm`` at ``episodes``: with the paper's constant when
-    given, else its shape times the constant fitted to ``mean`` by least squares in log space
-    over the ``tail``. Bounds that cannot be evaluated are returned by id with the reason."""
+    given; else, for upper bounds, its shape times the constant fitted to ``mean`` by least
+    squares in log space over the ``tail`` (lower bounds need the paper's constant). Bounds not
+    drawn are returned by id with the reason."""
     curves, skipped = [], []
     for bound in bounds_for(algorithm):
         if not applies(bound, params):
@@ -215,6 +225,9 @@ def overlay_bounds(
             continue
         if bound.constant is not None:
             curves.append(BoundCurve(bound, bound.constant * shape, bound.constant, False))
+        elif bound.kind == "lower":
+            # A lower bound scaled to the data by a fitted constant carries no information.
+            skipped.append(f"{bound.id}: lower bound without a constant in the paper")
         else:
             constant = fitted_constant(mean[tail], shape[tail])
             if np.isfinite(constant):
@@ -328,7 +341,10 @@ def rates(
         others = [
             c
             for c in rows_with.columns
-            if c.startswith(R.ENV_PREFIX) and c != column and rows_with[c].notna().any()
+            if c.startswith(R.ENV_PREFIX)
+            and c != column
+            and rows_with[c].notna().any()
+            and (rows_with[c].astype(str) != "").any()
         ]
         group_key = (
             rows_with[R.ENV]
@@ -353,14 +369,7 @@ def rates(
             exponent = fit_exponent(x, samples, confidence, resamples, rng)
             algorithm = str(rows[R.ALGORITHM].iloc[0])
             params = bound_params(rows, int(rows[R.EPISODE].max()))
-            proven = next(
-                (
-                    float(b.exponents[quantity])
-                    for b in bounds_for(algorithm)
-                    if b.kind == "upper" and quantity in b.exponents and applies(b, params)
-                ),
-                None,
-            )
+            proven = proven_exponent(algorithm, quantity, params)
             out.append(
                 RateSummary(
                     parameter,
