@@ -13,7 +13,11 @@ from matplotlib.figure import Figure
 from rltheory.experiments.analysis import CurveSummary, RateSummary
 
 FORMATS = ("png", "pdf")
-LINESTYLES = {"upper": "--", "lower": ":"}
+LINESTYLES = {
+    "upper": ("--", (0, (1, 1.5)), (0, (6, 2, 1, 2))),
+    "lower": (":", (0, (3, 3))),
+}
+"""Dash patterns per bound kind; an algorithm's second (third) bound of a kind takes the next."""
 
 
 def _save(figure: Figure, stem: Path) -> list[Path]:
@@ -57,14 +61,17 @@ def regret_figure(
             ax.plot(curve.episodes, curve.mean, color=color, label=label)
             ax.fill_between(curve.episodes, curve.low, curve.high, color=color, alpha=0.2, lw=0)
             top = max(top, float(np.nanmax(curve.high)))
+            seen = {"upper": 0, "lower": 0}
             for bound in curve.bounds:
+                styles = LINESTYLES[bound.bound.kind]
                 ax.plot(
                     curve.episodes,
                     bound.values,
                     color=color,
-                    linestyle=LINESTYLES[bound.bound.kind],
+                    linestyle=styles[seen[bound.bound.kind] % len(styles)],
                     label=f"{curve.label}: {bound.label}",
                 )
+                seen[bound.bound.kind] += 1
             if panel == "loglog" and np.isfinite(curve.exponent.estimate):
                 tail = curve.episodes >= curve.tail_start
                 k = curve.episodes[tail]
