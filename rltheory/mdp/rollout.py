@@ -77,10 +77,15 @@ def rollout_from_uniforms(
     gained = np.empty((n_seeds, n_episodes, horizon))
     states[..., 0] = _categorical(model.initial_distribution, uniforms[:, :, 0, 0])
     table = model.rewards if rewards is None else np.asarray(rewards, dtype=float)
+    action_u = uniforms[:, :, 1:, 0]
+    transition_u = np.moveaxis(uniforms[:, :, 1:, 1:], -1, 0)  # [2, B, n, H]
     for h in range(horizon):
         s = states[..., h]
-        u = uniforms[:, :, h + 1]
-        a = policy[seeds, h, s] if deterministic else _categorical(policy[seeds, h, s], u[..., 0])
+        a = (
+            policy[seeds, h, s]
+            if deterministic
+            else _categorical(policy[seeds, h, s], action_u[..., h])
+        )
         actions[..., h] = a
         if table.ndim == 3:
             gained[..., h] = table[h, s, a]
@@ -89,9 +94,7 @@ def rollout_from_uniforms(
             gained[..., h] = np.broadcast_to(table, (n_seeds, n_episodes, *table.shape[-3:]))[
                 seeds, episodes, h, s, a
             ]
-        states[..., h + 1] = model.transitions.sample_from_uniforms(
-            h, s, a, np.moveaxis(u[..., 1:], -1, 0)
-        )
+        states[..., h + 1] = model.transitions.sample_from_uniforms(h, s, a, transition_u[..., h])
     return Trajectories(states, actions, gained)
 
 

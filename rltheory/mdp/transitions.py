@@ -48,8 +48,9 @@ class _RowSampler:
     def __call__(self, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Index of the first entry of row ``rows[i]``'s CDF strictly above ``u[i]``."""
         rows = np.asarray(rows)
-        position = np.searchsorted(self.flat, self.offsets[rows] + u, side="right")
-        return np.minimum(position - rows * self.n_cols, self.n_cols - 1)
+        position = self.flat.searchsorted(self.offsets[rows] + u, side="right")
+        position -= rows * self.n_cols
+        return np.minimum(position, self.n_cols - 1, out=position)
 
 
 def _cdf(probabilities: np.ndarray) -> np.ndarray:
