@@ -100,8 +100,10 @@ def _policy_kind(policy: np.ndarray, shape: tuple[int, ...], n_actions: int) -> 
 def _average(q: np.ndarray, pi: np.ndarray, deterministic: bool) -> np.ndarray:
     """``V(s) = Q(s, pi(s))`` or ``sum_a pi(a|s) Q(s, a)``, broadcasting leading axes."""
     if deterministic:
-        q, pi = np.broadcast_arrays(q, pi[..., None])
-        return np.take_along_axis(q, pi[..., :1], -1)[..., 0]
+        if q.shape[:-1] != pi.shape:
+            q, pi = np.broadcast_arrays(q, pi[..., None])
+            pi = pi[..., 0]
+        return np.take_along_axis(q, pi[..., None], -1)[..., 0]
     return np.einsum("...a,...a->...", q, pi)
 
 
