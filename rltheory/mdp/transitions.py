@@ -49,8 +49,7 @@ class _RowSampler:
         """Index of the first entry of row ``rows[i]``'s CDF strictly above ``u[i]``."""
         rows = np.asarray(rows)
         position = self.flat.searchsorted(self.offsets[rows] + u, side="right")
-        position -= rows * self.n_cols
-        return np.minimum(position, self.n_cols - 1, out=position)
+        return np.minimum(position - rows * self.n_cols, self.n_cols - 1)
 
 
 def _cdf(probabilities: np.ndarray) -> np.ndarray:
