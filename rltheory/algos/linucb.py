@@ -28,7 +28,6 @@ from rltheory.algos._linalg import (
     ridge_solve,
     sherman_morrison,
 )
-from rltheory.algos.lsvi_ucb import check_trajectories
 from rltheory.algos.protocols import OnlineAlgorithm, Problem
 from rltheory.algos.registry import register
 from rltheory.mdp import Trajectories
@@ -118,9 +117,7 @@ class LinUCB(OnlineAlgorithm):
         return self.ucb().argmax(-1)[:, None, :]
 
     def update(self, trajectories: Trajectories) -> None:
-        states, actions, rewards = check_trajectories(
-            trajectories, self.n_seeds, 1, self.n_states, self.n_actions
-        )
+        states, actions, rewards = self.checked_trajectories(trajectories)
         u = self._phi[states[:, 0], actions[:, 0]]  # [B, d]
         self._gram += u[:, :, None] * u[:, None, :]
         self._linv, g, den = sherman_morrison(self._linv, u)

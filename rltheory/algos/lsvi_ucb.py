@@ -59,33 +59,6 @@ def lsvi_ucb_beta(c: float, d: int, horizon: int, n_episodes: int, p: float) -> 
     return c * d * horizon * math.sqrt(iota)
 
 
-def check_trajectories(
-    trajectories: Trajectories, n_seeds: int, horizon: int, n_states: int, n_actions: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Validate one episode per seed (``states [B, H+1]``, ``actions``/``rewards [B, H]``)."""
-    states = np.asarray(trajectories.states)
-    actions = np.asarray(trajectories.actions)
-    rewards = np.asarray(trajectories.rewards, dtype=float)
-    for name, array, shape in (
-        ("states", states, (n_seeds, horizon + 1)),
-        ("actions", actions, (n_seeds, horizon)),
-        ("rewards", rewards, (n_seeds, horizon)),
-    ):
-        if array.shape != shape:
-            raise ValueError(
-                f"trajectories.{name} must have shape {list(shape)} (one episode per seed), "
-                f"got {list(array.shape)}"
-            )
-    for name, array, bound in (("states", states, n_states), ("actions", actions, n_actions)):
-        if not np.issubdtype(array.dtype, np.integer):
-            raise TypeError(f"trajectories.{name} must be integers, got {array.dtype}")
-        if array.size and (array.min() < 0 or array.max() >= bound):
-            raise ValueError(
-                f"trajectories.{name} outside [0, {bound}): min {array.min()}, max {array.max()}"
-            )
-    return states, actions, rewards
-
-
 @dataclass(frozen=True)
 class LSVIConfig:
     """Hyperparameters shared by the LSVI family.
@@ -216,9 +189,7 @@ class LSVICore(OnlineAlgorithm):
     # ------------------------------------------------------------------ learning (after line 8)
     def update(self, trajectories: Trajectories) -> None:
         """Add episode k's transitions to the statistics (they enter Lambda only now)."""
-        states, actions, rewards = check_trajectories(
-            trajectories, self.n_seeds, self.horizon, self.n_states, self.n_actions
-        )
+        states, actions, rewards = self.checked_trajectories(trajectories)
         u = self._phi[states[:, :-1], actions]  # [B, H, d]
         nxt = states[:, 1:]
         if self.config.pooled:

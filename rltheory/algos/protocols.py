@@ -152,6 +152,36 @@ class OnlineAlgorithm(ABC):
     def update(self, trajectories: Trajectories) -> None:
         """Learn from episode k's trajectories (arrays ``[B, H+1]``/``[B, H]``)."""
 
+    def checked_trajectories(
+        self, trajectories: Trajectories
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(states [B, H+1], actions [B, H], rewards [B, H])`` of one episode per seed,
+        validated against the problem (shapes, integer indices in range)."""
+        p = self.problem
+        states = np.asarray(trajectories.states)
+        actions = np.asarray(trajectories.actions)
+        rewards = np.asarray(trajectories.rewards, dtype=float)
+        for name, array, shape in (
+            ("states", states, (self.n_seeds, p.horizon + 1)),
+            ("actions", actions, (self.n_seeds, p.horizon)),
+            ("rewards", rewards, (self.n_seeds, p.horizon)),
+        ):
+            if array.shape != shape:
+                raise ValueError(
+                    f"trajectories.{name} must have shape {list(shape)} (one episode per seed), "
+                    f"got {list(array.shape)}"
+                )
+        indices = (("states", states, p.n_states), ("actions", actions, p.n_actions))
+        for name, array, bound in indices:
+            if not np.issubdtype(array.dtype, np.integer):
+                raise TypeError(f"trajectories.{name} must be integers, got {array.dtype}")
+            if array.size and (array.min() < 0 or array.max() >= bound):
+                raise ValueError(
+                    f"trajectories.{name} outside [0, {bound}): min {array.min()}, "
+                    f"max {array.max()}"
+                )
+        return states, actions, rewards
+
 
 class OfflineAlgorithm(ABC):
     """Base class of offline learners: a dataset in, a policy out (batched over B seeds)."""

@@ -359,7 +359,7 @@ class UCBVI(OnlineAlgorithm):
     def update(self, trajectories: Trajectories) -> None:
         """Add episode k's transitions (``states [B, H+1]``, ``actions``/``rewards [B, H]``) to
         the counts and plan ``Q_{k+1}``."""
-        states, actions, rewards = _check_trajectories(trajectories, self.problem, self.n_seeds)
+        states, actions, rewards = self.checked_trajectories(trajectories)
         p = self.problem
         self.counts += transition_counts(states, actions, p.n_states, p.n_actions, self.pooled)
         if self.reward_sums is not None:
@@ -369,30 +369,3 @@ class UCBVI(OnlineAlgorithm):
         self.visits += state_visits(states, p.n_states)
         self.q = self._plan()
         self.episode += 1
-
-
-def _check_trajectories(
-    trajectories: Trajectories, problem: Problem, n_seeds: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    states = np.asarray(trajectories.states)
-    actions = np.asarray(trajectories.actions)
-    rewards = np.asarray(trajectories.rewards, dtype=float)
-    horizon = problem.horizon
-    for name, array, shape in (
-        ("states", states, (n_seeds, horizon + 1)),
-        ("actions", actions, (n_seeds, horizon)),
-        ("rewards", rewards, (n_seeds, horizon)),
-    ):
-        if array.shape != shape:
-            raise ValueError(
-                f"trajectories.{name} must have shape {list(shape)}, got {array.shape}"
-            )
-    for name, array, bound in (
-        ("states", states, problem.n_states),
-        ("actions", actions, problem.n_actions),
-    ):
-        if not np.issubdtype(array.dtype, np.integer):
-            raise TypeError(f"trajectories.{name} must be integers, got {array.dtype}")
-        if array.min() < 0 or array.max() >= bound:
-            raise ValueError(f"trajectories.{name} has entries outside [0, {bound})")
-    return states, actions, rewards
