@@ -110,8 +110,28 @@ def _check_features(
     return freeze(phi)
 
 
+class _Sizes:
+    """Sizes every model exposes: ``n_states``, ``n_actions`` and the feature dimension."""
+
+    transitions: TransitionOperator
+    features: np.ndarray | None
+
+    @property
+    def n_states(self) -> int:
+        return self.transitions.n_states
+
+    @property
+    def n_actions(self) -> int:
+        return self.transitions.n_actions
+
+    @property
+    def dim(self) -> int | None:
+        """Feature dimension d (None without features)."""
+        return None if self.features is None else self.features.shape[-1]
+
+
 @dataclass(frozen=True, eq=False)
-class FiniteHorizonMDP:
+class FiniteHorizonMDP(_Sizes):
     """Episodic MDP ``(S, A, H, P, r, mu0)`` with rewards ``r [H, S, A]`` in [0, 1].
 
     ``transitions`` is a :class:`TransitionOperator` (or a dense ``[L, S, A, S]`` array) with one
@@ -180,14 +200,6 @@ class FiniteHorizonMDP:
             object.__setattr__(self, "reward_parameters", freeze(theta))
 
     @property
-    def n_states(self) -> int:
-        return self.transitions.n_states
-
-    @property
-    def n_actions(self) -> int:
-        return self.transitions.n_actions
-
-    @property
     def horizon(self) -> int:
         return self.rewards.shape[0]
 
@@ -195,11 +207,6 @@ class FiniteHorizonMDP:
     def time_homogeneous(self) -> bool:
         """True when the kernel and the rewards do not depend on the step."""
         return self.transitions.n_layers == 1 and bool(np.all(self.rewards == self.rewards[0]))
-
-    @property
-    def dim(self) -> int | None:
-        """Feature dimension d of a linear MDP (None without features)."""
-        return None if self.features is None else self.features.shape[-1]
 
     @property
     def mixture_basis(self) -> np.ndarray | None:
@@ -221,7 +228,7 @@ class FiniteHorizonMDP:
 
 
 @dataclass(frozen=True, eq=False)
-class DiscountedMDP:
+class DiscountedMDP(_Sizes):
     """Infinite-horizon discounted MDP ``(S, A, P, r, gamma, mu0)`` with rewards ``r [S, A]``.
 
     The kernel must be time-homogeneous (one layer). Several models may share S, A and features
@@ -263,18 +270,6 @@ class DiscountedMDP:
             "features",
             _check_features(self.features, transitions, rewards[None], self.realizable),
         )
-
-    @property
-    def n_states(self) -> int:
-        return self.transitions.n_states
-
-    @property
-    def n_actions(self) -> int:
-        return self.transitions.n_actions
-
-    @property
-    def dim(self) -> int | None:
-        return None if self.features is None else self.features.shape[-1]
 
 
 __all__ = ["ATOL", "DiscountedMDP", "FiniteHorizonMDP"]
