@@ -9,12 +9,12 @@ with the closest known names). External packages register through the entry-poin
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
+from rltheory._names import unknown_id_message, unknown_params_message
 from rltheory.algos.protocols import METRICS, STRUCTURES, structures_of
 
 ENTRY_POINT_GROUP = "rltheory.algorithms"
@@ -67,16 +67,9 @@ class AlgorithmEntry:
     def make_config(self, **params: Any) -> Any:
         """The config dataclass with ``params`` overriding defaults; unknown names are an error."""
         names = [f.name for f in dataclasses.fields(self.config)]
-        unknown = sorted(set(params) - set(names))
-        if unknown:
-            hints = []
-            for name in unknown:
-                close = difflib.get_close_matches(name, names, n=1)
-                hints.append(f"'{name}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
-            raise TypeError(
-                f"unknown parameter(s) {', '.join(hints)} for algorithm '{self.id}'; "
-                f"accepted: {', '.join(names) or '(none)'}"
-            )
+        message = unknown_params_message(params, names, f"algorithm '{self.id}'")
+        if message:
+            raise TypeError(message)
         return self.config(**params)
 
 
@@ -142,11 +135,7 @@ def get(id: str) -> AlgorithmEntry:
     try:
         return _REGISTRY[id]
     except KeyError:
-        close = difflib.get_close_matches(id, _REGISTRY, n=3, cutoff=0.4)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise UnknownAlgorithmError(
-            f"unknown algorithm id '{id}'.{hint} Known: {', '.join(sorted(_REGISTRY))}"
-        ) from None
+        raise UnknownAlgorithmError(unknown_id_message("algorithm", id, _REGISTRY)) from None
 
 
 def entries() -> list[AlgorithmEntry]:

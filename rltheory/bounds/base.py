@@ -9,12 +9,13 @@ fitted constant and label it "fitted".
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
+
+from rltheory._names import unknown_id_message
 
 
 class UnknownBoundError(LookupError):
@@ -90,11 +91,7 @@ def get_bound(id: str) -> Bound:
     try:
         return _BOUNDS[id]
     except KeyError:
-        close = difflib.get_close_matches(id, _BOUNDS, n=3, cutoff=0.4)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise UnknownBoundError(
-            f"unknown bound id '{id}'.{hint} Known: {', '.join(sorted(_BOUNDS))}"
-        ) from None
+        raise UnknownBoundError(unknown_id_message("bound", id, _BOUNDS)) from None
 
 
 def bounds() -> list[Bound]:

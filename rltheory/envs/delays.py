@@ -25,10 +25,11 @@ Kinds (``params`` with defaults):
 
 from __future__ import annotations
 
-import difflib
 import numbers
 
 import numpy as np
+
+from rltheory._names import did_you_mean, unknown_params_message
 
 DELAY_KINDS: dict[str, dict[str, float | int]] = {
     "fixed": {"delay": 5},
@@ -82,18 +83,13 @@ def delays(kind: str, n_episodes: int, rng: np.random.Generator, **params: objec
     or parameters raise with the accepted names.
     """
     if kind not in DELAY_KINDS:
-        close = difflib.get_close_matches(str(kind), list(DELAY_KINDS), n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        hint = did_you_mean(kind, DELAY_KINDS)
         raise ValueError(
             f"unknown delay kind {kind!r}{hint}; known kinds: {', '.join(DELAY_KINDS)}"
         )
-    unknown = sorted(set(params) - set(DELAY_KINDS[kind]))
-    if unknown:
-        accepted = ", ".join(f"'{name}'" for name in DELAY_KINDS[kind])
-        raise TypeError(
-            f"unknown parameter(s) {', '.join(map(repr, unknown))} for delay kind '{kind}'; "
-            f"accepted: {accepted}"
-        )
+    message = unknown_params_message(params, DELAY_KINDS[kind], f"delay kind '{kind}'")
+    if message:
+        raise TypeError(message)
     n_episodes = _integer(kind, "n_episodes", n_episodes, 1)
     p = {**DELAY_KINDS[kind], **params}
     if kind == "fixed":

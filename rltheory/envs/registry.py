@@ -9,13 +9,14 @@ A family is a function ``builder(rng, **params) -> model`` decorated with
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from rltheory._names import unknown_id_message, unknown_params_message
 
 
 class UnknownEnvironmentError(LookupError):
@@ -46,16 +47,9 @@ class FamilyEntry:
 
     def check_params(self, params: dict[str, Any]) -> None:
         """Raise ``TypeError`` naming unknown parameters (with the closest accepted names)."""
-        unknown = sorted(set(params) - set(self.defaults))
-        if unknown:
-            hints = []
-            for name in unknown:
-                close = difflib.get_close_matches(name, list(self.defaults), n=1)
-                hints.append(f"'{name}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
-            raise TypeError(
-                f"unknown parameter(s) {', '.join(hints)} for environment '{self.id}'; "
-                f"accepted: {', '.join(self.defaults) or '(none)'}"
-            )
+        message = unknown_params_message(params, self.defaults, f"environment '{self.id}'")
+        if message:
+            raise TypeError(message)
 
     def build(self, rng: np.random.Generator | None = None, **params: Any) -> Any:
         """Build the model; ``rng`` defaults to ``numpy.random.default_rng(0)``."""
@@ -105,11 +99,7 @@ def get_family(id: str) -> FamilyEntry:
     for entry in _FAMILIES.values():
         if id == entry.gym_id:
             return entry
-    close = difflib.get_close_matches(id, _FAMILIES, n=3, cutoff=0.4)
-    hint = f" Did you mean: {', '.join(close)}?" if close else ""
-    raise UnknownEnvironmentError(
-        f"unknown environment id '{id}'.{hint} Known: {', '.join(sorted(_FAMILIES))}"
-    )
+    raise UnknownEnvironmentError(unknown_id_message("environment", id, _FAMILIES))
 
 
 def families() -> list[FamilyEntry]:

@@ -18,7 +18,6 @@ numbers do not depend on how seeds are batched, on the backend, or on the order 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
 import importlib
 import itertools
@@ -32,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from rltheory._names import did_you_mean
 from rltheory.algos import StructureMismatchError, UnknownAlgorithmError
 from rltheory.algos import get as get_algorithm
 from rltheory.envs import UnknownEnvironmentError, get_family
@@ -74,11 +74,6 @@ class SpecError(ValueError):
             for path, message in self.problems
         ]
         super().__init__("\n".join(lines))
-
-
-def _close(name: str, known: Sequence[str]) -> str:
-    match = difflib.get_close_matches(name, list(known), n=1)
-    return f" (did you mean '{match[0]}'?)" if match else ""
 
 
 def _as_sweep(value: Any, default: Any) -> tuple[Any, ...]:
@@ -440,7 +435,7 @@ class _Validator:
             if key not in allowed:
                 self.fail(
                     f"{path}.{key}" if path else key,
-                    f"unknown key '{key}' in {what}{_close(key, allowed)}; "
+                    f"unknown key '{key}' in {what}{did_you_mean(key, allowed)}; "
                     f"accepted: {', '.join(allowed)}",
                 )
         return True
@@ -524,7 +519,7 @@ class _Validator:
         if spacing not in CHECKPOINT_SPACINGS:
             self.fail(
                 "checkpoints.spacing",
-                f"unknown spacing {spacing!r}{_close(str(spacing), CHECKPOINT_SPACINGS)}; "
+                f"unknown spacing {spacing!r}{did_you_mean(str(spacing), CHECKPOINT_SPACINGS)}; "
                 f"accepted: {', '.join(CHECKPOINT_SPACINGS)}",
             )
             spacing = "log"
@@ -546,7 +541,7 @@ class _Validator:
             if kind not in PLOT_KINDS:
                 self.fail(
                     f"plots.kinds[{i}]",
-                    f"unknown plot kind {kind!r}{_close(str(kind), PLOT_KINDS)}; "
+                    f"unknown plot kind {kind!r}{did_you_mean(str(kind), PLOT_KINDS)}; "
                     f"accepted: {', '.join(PLOT_KINDS)}",
                 )
         options = {}
@@ -612,7 +607,7 @@ class _Validator:
                 if name not in known:
                     self.fail(
                         f"{path}.transforms[{i}]",
-                        f"unknown transform '{name}'{_close(name, known)}; "
+                        f"unknown transform '{name}'{did_you_mean(name, known)}; "
                         f"accepted: {', '.join(known) or '(none available)'}",
                     )
         return EnvironmentSpec(env_id, params, seeds, tuple(transforms))
@@ -697,7 +692,7 @@ class _Validator:
             if name not in defaults:
                 self.fail(
                     f"{path}.{name}",
-                    f"unknown parameter '{name}' for {what}{_close(name, list(defaults))}; "
+                    f"unknown parameter '{name}' for {what}{did_you_mean(name, list(defaults))}; "
                     f"accepted: {', '.join(defaults) or '(none)'}",
                 )
                 continue
