@@ -176,6 +176,7 @@ def test_model_env_wraps_a_discounted_model():
 def test_a_newly_registered_family_gets_a_gym_env(monkeypatch):
     """The gym layer iterates the registry: a family added later is wrapped generically."""
     monkeypatch.setattr(registry, "_FAMILIES", dict(registry._FAMILIES))
+    register_gym_envs()  # families other tests registered in this process get their ids first
 
     @registry.register_family("test-two-state", gym_name="TestTwoState", citation="test")
     def two_state(rng, *, horizon: int = 3):
