@@ -28,7 +28,7 @@ Run::
 
     .venv/bin/python benchmarks/lsvi_vs_rlberry.py                    # smoke: K = 250, 500, ours
     .venv/bin/python benchmarks/lsvi_vs_rlberry.py --rlberry-only \\
-        --K 250 500 1000 --rlberry-reps 3                              # peer, live (~6 min)
+        --K 250 500 1000 --rlberry-reps 3                              # peer, live (~10 min)
     .venv/bin/python benchmarks/lsvi_vs_rlberry.py --K 250 500 1000 2000 4000 --reps 5
 """
 
