@@ -74,7 +74,6 @@ def rollout_from_uniforms(
     seeds = np.arange(n_seeds)[:, None]
     states = np.empty((n_seeds, n_episodes, horizon + 1), dtype=np.int64)
     actions = np.empty((n_seeds, n_episodes, horizon), dtype=np.int64)
-    gained = np.empty((n_seeds, n_episodes, horizon))
     states[..., 0] = _categorical(model.initial_distribution, uniforms[:, :, 0, 0])
     table = model.rewards if rewards is None else np.asarray(rewards, dtype=float)
     action_u = uniforms[:, :, 1:, 0]
@@ -87,14 +86,14 @@ def rollout_from_uniforms(
             else _categorical(policy[seeds, h, s], action_u[..., h])
         )
         actions[..., h] = a
-        if table.ndim == 3:
-            gained[..., h] = table[h, s, a]
-        else:
-            episodes = np.arange(n_episodes)[None, :]
-            gained[..., h] = np.broadcast_to(table, (n_seeds, n_episodes, *table.shape[-3:]))[
-                seeds, episodes, h, s, a
-            ]
         states[..., h + 1] = model.transitions.sample_from_uniforms(h, s, a, transition_u[..., h])
+    steps = np.arange(horizon)
+    if table.ndim == 3:  # one gather for all steps: r_h(s_h, a_h)
+        gained = table[steps, states[..., :-1], actions]
+    else:
+        table = np.broadcast_to(table, (n_seeds, n_episodes, *table.shape[-3:]))
+        episodes = np.arange(n_episodes)[None, :, None]
+        gained = table[seeds[..., None], episodes, steps, states[..., :-1], actions]
     return Trajectories(states, actions, gained)
 
 
