@@ -35,7 +35,7 @@ import numpy as np
 from rltheory.algos import registry
 from rltheory.envs import make_model
 from rltheory.experiments.loops import make_online, run_online, seed_generators
-from rltheory.mdp import FiniteHorizonMDP, Trajectories, draw_uniforms, rollout_from_uniforms
+from rltheory.mdp import FiniteHorizonMDP
 
 RESULTS = Path(__file__).resolve().parent / "results"
 INSTANCE = {"n_states": 50, "n_actions": 5, "dim": 10, "horizon": 10}
@@ -53,12 +53,7 @@ def learner_only(model: FiniteHorizonMDP, seeds: list[int], n_episodes: int) -> 
     """Seconds for K episodes of policy + rollout + update, all ``seeds`` in one learner."""
     algorithm, env_rngs = _learner(model, seeds, n_episodes)
     start = time.perf_counter()
-    for k in range(n_episodes):
-        policy = algorithm.policy()
-        batch = rollout_from_uniforms(model, policy, draw_uniforms(env_rngs, 1, model.horizon))
-        algorithm.update(
-            Trajectories(batch.states[:, 0], batch.actions[:, 0], batch.rewards[:, 0], episode=k)
-        )
+    run_online(model, algorithm, n_episodes, env_rngs, exact_regret=False)
     return time.perf_counter() - start
 
 

@@ -35,7 +35,6 @@ import numpy as np
 from rltheory.algos import registry
 from rltheory.envs import make_model
 from rltheory.experiments.loops import make_online, run_online, seed_generators
-from rltheory.mdp import Trajectories, draw_uniforms, rollout_from_uniforms
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BETA, LAM = 0.1, 1.0
@@ -73,14 +72,12 @@ def main() -> None:
     env_rngs, algo_rngs = seed_generators([np.random.SeedSequence(0)])
     algorithm = make_online(entry, model, n_episodes, config, algo_rngs)
     stamps = np.empty(n_episodes + 1)
-    stamps[0] = time.perf_counter()
-    for k in range(n_episodes):
-        policy = algorithm.policy()
-        batch = rollout_from_uniforms(model, policy, draw_uniforms(env_rngs, 1, model.horizon))
-        algorithm.update(
-            Trajectories(batch.states[:, 0], batch.actions[:, 0], batch.rewards[:, 0], episode=k)
-        )
+
+    def stamp(k: int, _learner) -> None:
         stamps[k + 1] = time.perf_counter()
+
+    stamps[0] = time.perf_counter()
+    run_online(model, algorithm, n_episodes, env_rngs, callback=stamp, exact_regret=False)
     learner_policy = algorithm.policy()
     runs = {"learner": stamps}
     rss_learner = peak_rss_mib()
@@ -91,10 +88,6 @@ def main() -> None:
         algorithm = make_online(entry, model, n_episodes, config, algo_rngs)
         stamps = np.empty(n_episodes + 1)
         stamps[0] = time.perf_counter()
-
-        def stamp(k: int, _learner) -> None:
-            stamps[k + 1] = time.perf_counter()
-
         run = run_online(model, algorithm, n_episodes, env_rngs, callback=stamp)
         if not np.array_equal(algorithm.policy(), learner_policy):
             raise RuntimeError("run_online and the learner loop ended with different policies")

@@ -76,30 +76,33 @@ def run_online(
     env_rngs: Sequence[np.random.Generator],
     *,
     callback: Callable[[int, OnlineAlgorithm], None] | None = None,
+    exact_regret: bool = True,
 ) -> OnlineRun:
     """Play K episodes: each episode take ``pi_k = algorithm.policy()``, evaluate it exactly,
     roll it out once per seed, and hand the trajectories to ``algorithm.update``.
 
     ``callback(k, algorithm)``, if given, runs after each update (progress, checks in tests).
+    ``exact_regret=False`` skips the evaluation (regret is NaN): the learner's own loop, for
+    timing it apart from the accounting.
     """
     n_seeds = len(env_rngs)
     if algorithm.n_seeds != n_seeds:
         raise ValueError(
             f"algorithm runs {algorithm.n_seeds} seeds but {n_seeds} environment generators given"
         )
-    v_star = optimal(model).v[0]
+    v_star = optimal(model).v[0] if exact_regret else None
     seeds = np.arange(n_seeds)
-    regret = np.empty((n_seeds, n_episodes))
+    regret = np.full((n_seeds, n_episodes), np.nan)
     initial = np.empty((n_seeds, n_episodes), dtype=np.int64)
     returns = np.empty((n_seeds, n_episodes))
     start = time.perf_counter()
     for k in range(n_episodes):
         policy = algorithm.policy()
-        v_pi = evaluate(model, policy)[:, 0, :]  # [B, S]
-        uniforms = draw_uniforms(env_rngs, 1, model.horizon)
-        batch = rollout_from_uniforms(model, policy, uniforms)
+        batch = rollout_from_uniforms(model, policy, draw_uniforms(env_rngs, 1, model.horizon))
         s1 = batch.states[:, 0, 0]
-        regret[:, k] = v_star[s1] - v_pi[seeds, s1]
+        if exact_regret:
+            v_pi = evaluate(model, policy)[:, 0, :]  # [B, S]
+            regret[:, k] = v_star[s1] - v_pi[seeds, s1]
         initial[:, k] = s1
         returns[:, k] = batch.rewards[:, 0].sum(-1)
         algorithm.update(
