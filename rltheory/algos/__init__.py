@@ -4,9 +4,7 @@ Importing this package imports every public module in it, so each module's ``@re
 decorator runs: adding an algorithm is one new file.
 """
 
-import importlib
-import pkgutil
-
+from rltheory._discovery import import_public_modules
 from rltheory.algos.protocols import (
     METRICS,
     STRUCTURES,
@@ -25,9 +23,7 @@ from rltheory.algos.registry import (
     register,
 )
 
-for _module in pkgutil.iter_modules(__path__):
-    if not _module.name.startswith("_") and _module.name not in ("protocols", "registry"):
-        importlib.import_module(f"{__name__}.{_module.name}")
+import_public_modules(__name__, __path__)
 
 __all__ = [
     "METRICS",

@@ -4,9 +4,7 @@ Importing this package imports every public module in it, so each module's
 ``register_bound(...)`` runs.
 """
 
-import importlib
-import pkgutil
-
+from rltheory._discovery import import_public_modules
 from rltheory.bounds.base import (
     Bound,
     UnknownBoundError,
@@ -16,8 +14,6 @@ from rltheory.bounds.base import (
     register_bound,
 )
 
-for _module in pkgutil.iter_modules(__path__):
-    if not _module.name.startswith("_") and _module.name != "base":
-        importlib.import_module(f"{__name__}.{_module.name}")
+import_public_modules(__name__, __path__)
 
 __all__ = ["Bound", "UnknownBoundError", "bounds", "bounds_for", "get_bound", "register_bound"]

@@ -3,9 +3,7 @@
 Importing this package imports every public module in it, so each ``@register_family`` runs.
 """
 
-import importlib
-import pkgutil
-
+from rltheory._discovery import import_public_modules
 from rltheory.envs.registry import (
     FamilyEntry,
     UnknownEnvironmentError,
@@ -15,9 +13,7 @@ from rltheory.envs.registry import (
     register_family,
 )
 
-for _module in pkgutil.iter_modules(__path__):
-    if not _module.name.startswith("_") and _module.name != "registry":
-        importlib.import_module(f"{__name__}.{_module.name}")
+import_public_modules(__name__, __path__)
 
 __all__ = [
     "FamilyEntry",
