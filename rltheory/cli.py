@@ -8,6 +8,7 @@ saved (re-running resumes).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -199,6 +200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             spec = repo_root() / DEMO_SPEC
             figure = command_run(str(spec), args.out, args, report=True)
             print(f"quickstart figure: {figure}")
+    except BrokenPipeError:  # the reader went away (e.g. `rltheory list | head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (SpecError, ResultsError, UsageError, OSError) as error:
         print(f"rltheory {args.command}: error: {error}", file=sys.stderr)
         return USER_ERROR
