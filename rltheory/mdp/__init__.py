@@ -3,6 +3,8 @@
 Public API (stable): :func:`optimal`, :func:`evaluate`, the model classes and operators.
 """
 
+from rltheory.mdp.circulant import CirculantTransitions
+from rltheory.mdp.federated import FederatedMDP, StackedKernels
 from rltheory.mdp.lp import LPSolution, occupancy_lp
 from rltheory.mdp.models import DiscountedMDP, FiniteHorizonMDP
 from rltheory.mdp.planning import (
@@ -25,13 +27,16 @@ from rltheory.mdp.transitions import (
 )
 
 __all__ = [
+    "CirculantTransitions",
     "DenseTransitions",
     "DiscountedMDP",
+    "FederatedMDP",
     "FiniteHorizonMDP",
     "LPSolution",
     "LinearMixtureTransitions",
     "LowRankTransitions",
     "Solution",
+    "StackedKernels",
     "Trajectories",
     "TransitionOperator",
     "backward_induction",
