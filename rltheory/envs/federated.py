@@ -106,7 +106,8 @@ def fedsarsa_synthetic(
         p = p0 + (2.0 * rng.random((n_states, n_states)) - 1.0) * eps_p * p0
         p = p + np.where(rng.random((n_states, n_states)) > 0.5, 1.0, -1.0) * eps_p * p
         p = np.maximum(p, 0.0)
-        kernels.append(p / p.sum(axis=1, keepdims=True))
+        # eps_p = 0 keeps P0 itself (renormalising its rows would perturb them by rounding)
+        kernels.append(p0 if eps_p == 0 else p / p.sum(axis=1, keepdims=True))
     shift, bound = (
         (0.0, reward_bound) if reward_clip == "paper" else (reward_bound, 2 * reward_bound)
     )

@@ -129,7 +129,9 @@ def test_identical_agents_one_local_step_equal_minibatch_sarsa():
         np.testing.assert_array_equal(actions, played[t, 0], err_msg=f"step {t}")
         env_u, algo_u = env_rng.random(4), algo_rng.random(4)
         nxt = model.agents[0].transitions.sample_from_uniforms(0, states, actions, env_u[None])
-        nxt_a = np.array([_draw(theta, phi, order, tau, s, u) for s, u in zip(nxt, algo_u)])
+        nxt_a = np.array(
+            [_draw(theta, phi, order, tau, s, u) for s, u in zip(nxt, algo_u, strict=True)]
+        )
         delta = rewards[states, actions] + model.gamma * phi[nxt, nxt_a] @ theta
         delta -= phi[states, actions] @ theta
         theta = theta + alpha * (delta[:, None] * phi[states, actions]).mean(0)
@@ -218,7 +220,7 @@ def test_project_is_the_euclidean_projection():
 
 
 def test_decaying_schedule_and_weighted_average():
-    """alpha_0 = alpha0, alpha_t (1/alpha0 + t) = 1, theta~ = sum_s theta_s/alpha_s / sum 1/alpha_s."""
+    """alpha_0 = alpha0; alpha_t (1/alpha0 + t) = 1; theta~ ∝ sum_s theta_s / alpha_s."""
     alpha0 = 0.05
     assert step_size(0, alpha0, "decaying") == alpha0
     for t in (1, 10, 1000):
