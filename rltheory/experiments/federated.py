@@ -13,6 +13,7 @@ Metrics per server round t (the x-axis), per seed b and agent i:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,9 +86,10 @@ def policy_values(model: FederatedMDP, theta: np.ndarray, temperature: float) ->
 
 @dataclass(frozen=True)
 class FederatedRun:
-    """``rounds [R]`` (1-based server round t), ``steps [R]`` (= t K), ``err_agent``,
-    ``err_fed``, ``err_avg`` ``[B, R, N]``, ``value_gap [B, R, N]`` (NaN off checkpoints),
-    ``projections`` (iterates the projection changed), ``seconds``."""
+    """Logged server rounds: ``rounds [R]`` (1-based t), ``steps [R]`` (local steps so far),
+    ``err_agent``, ``err_fed``, ``err_avg``, ``value_gap`` ``[B, R, N]`` (value gap NaN off the
+    value rounds), ``projections [R]`` (iterates the projection changed so far, all seeds) and
+    ``wall_time [R]`` (seconds since the start)."""
 
     rounds: np.ndarray
     steps: np.ndarray
@@ -95,16 +97,16 @@ class FederatedRun:
     err_fed: np.ndarray
     err_avg: np.ndarray
     value_gap: np.ndarray
-    projections: int
-    seconds: float
+    projections: np.ndarray
+    wall_time: np.ndarray
 
 
 def make_federated(
     entry: AlgorithmEntry, model: FederatedMDP, n_steps: int, config, rngs
 ) -> FederatedAlgorithm:
     """A registered federated learner on ``model`` (one :class:`Problem` per agent)."""
-    entry.check_compatible(model.dynamics)
-    problems = [Problem.from_model(m, n_steps) for m in model.agents]
+    entry.check_compatible(model)
+    problems = [Problem.from_model(m, n_steps, reveal_rewards=False) for m in model.agents]
     return entry.cls(problems, config, rngs)
 
 
@@ -116,23 +118,30 @@ def run_federated(
     local_steps: int,
     targets: FederatedTargets,
     *,
-    value_every: int = 0,
+    record: Sequence[int] | None = None,
+    value_rounds: Sequence[int] = (),
+    progress: Callable[[int, int], None] | None = None,
 ) -> FederatedRun:
     """Run T = ``n_steps`` local steps with a server round every K = ``local_steps`` steps (and
-    one after the last step when K does not divide T); metrics after each round. The exact
-    policy value is computed every ``value_every`` rounds (0: never)."""
+    one after the last step when K does not divide T). Metrics after the rounds in ``record``
+    (1-based; default every round), the exact policy value after those in ``value_rounds``."""
     if n_steps < 1 or local_steps < 1:
         raise ValueError(f"n_steps and local_steps must be >= 1, got {n_steps}, {local_steps}")
     chains = ContinuingChains(model, env_rngs)
     ends = list(range(local_steps, n_steps + 1, local_steps))
     if not ends or ends[-1] != n_steps:
         ends.append(n_steps)
-    shape = (learner.n_seeds, len(ends), model.n_agents)
+    logged = list(range(1, len(ends) + 1)) if record is None else sorted(set(record))
+    if logged[0] < 1 or logged[-1] > len(ends):
+        raise ValueError(f"record must lie in [1, {len(ends)}] (the rounds), got {logged}")
+    slot = {r: i for i, r in enumerate(logged)}
+    shape = (learner.n_seeds, len(logged), model.n_agents)
     errors = {key: np.empty(shape) for key in ("agent", "fed", "avg")}
     gap = np.full(shape, np.nan)
+    projections, wall = np.zeros(len(logged), dtype=np.int64), np.zeros(len(logged))
     start = time.perf_counter()
     t = 0
-    for r, end in enumerate(ends):
+    for r, end in enumerate(ends, start=1):
         while t < end:
             states = chains.states
             actions = learner.act(states)
@@ -140,20 +149,26 @@ def run_federated(
             learner.observe(states, actions, rewards, next_states)
             t += 1
         learner.aggregate()
-        out = learner.output()
-        errors["agent"][:, r] = squared_errors(out, targets.agent)
-        errors["fed"][:, r] = squared_errors(out, targets.fed)
-        errors["avg"][:, r] = squared_errors(out, targets.avg)
-        if value_every and ((r + 1) % value_every == 0 or r == len(ends) - 1):
+        if r not in slot:
+            continue
+        i, out = slot[r], learner.output()
+        errors["agent"][:, i] = squared_errors(out, targets.agent)
+        errors["fed"][:, i] = squared_errors(out, targets.fed)
+        errors["avg"][:, i] = squared_errors(out, targets.avg)
+        if r in value_rounds:
             temperature = learner.config.temperature
-            gap[:, r] = targets.optimal - policy_values(model, out, temperature)
+            gap[:, i] = targets.optimal - policy_values(model, out, temperature)
+        projections[i] = int(getattr(learner, "projection_active", 0))
+        wall[i] = time.perf_counter() - start
+        if progress is not None:
+            progress(r, len(ends))
     return FederatedRun(
-        np.arange(1, len(ends) + 1),
-        np.array(ends),
+        np.array(logged),
+        np.array([ends[r - 1] for r in logged]),
         errors["agent"],
         errors["fed"],
         errors["avg"],
         gap,
-        int(getattr(learner, "projection_active", 0)),
-        time.perf_counter() - start,
+        projections,
+        wall,
     )

@@ -15,6 +15,7 @@ vectorized over agents. Heterogeneity follows the paper's definitions:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -107,6 +108,12 @@ class FederatedMDP:
     ``kernels`` (:class:`StackedKernels`), ``features [S, A, d]``, ``gamma``, ``reward_bound``.
     """
 
+    structures: ClassVar[tuple[str, ...]] = (
+        "heterogeneous",
+        "discounted",
+        "tabular",
+        "time-homogeneous",
+    )
     agents: tuple[DiscountedMDP, ...]
     agent: int = 0
     name: str = ""
