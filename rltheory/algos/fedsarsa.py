@@ -72,6 +72,17 @@ def sarsa_update(
     return theta + alpha * delta[..., None] * phi_now
 
 
+def projection_expected_inactive(radius: float, fixed_points: np.ndarray) -> bool:
+    """Proof-event monitor: whether the projection should never act.
+
+    Zhang, Tachet des Combes, Laroche (2023) show projected SARSA converges to a region much
+    smaller than the projection ball when rewards are small; the radius of that region was not
+    read, so the monitor uses ``R >= 2 max_i ||theta*^(i)||_2`` as the condition [D]. A run under
+    this condition with a projection that changed an iterate is flagged.
+    """
+    return bool(radius >= 2.0 * np.linalg.norm(fixed_points, axis=-1).max())
+
+
 def server_average(theta: np.ndarray) -> np.ndarray:
     """``theta-bar = (1/N) sum_i theta^i`` broadcast back to every agent (``[B, N, d]``)."""
     return np.broadcast_to(theta.mean(axis=1, keepdims=True), theta.shape).copy()

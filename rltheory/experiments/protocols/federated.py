@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from rltheory.algos.fedsarsa import projection_expected_inactive
 from rltheory.algos.protocols import FederatedAlgorithm, Problem
 from rltheory.experiments.checker import Checker
 from rltheory.experiments.federated import exact_targets, run_federated
@@ -85,6 +86,10 @@ class FederatedProtocol(Protocol):
         "value_gap": "mean over agents of <mu0, V*_i - V_i^{pi_t^i}>, exact (NaN off checkpoints)",
         "value_gap_max": "max over agents of the exact value gap (NaN off value checkpoints)",
         "projection_active": "iterates the projection has changed so far (monitor)",
+        "monitor.projection_expected_inactive": (
+            "1 when R >= 2 max_i ||theta*^(i)|| (the projection should never act) [D]"
+        ),
+        "monitor.projection_violation": "1 when expected inactive yet the projection acted",
         WALL_TIME: "seconds since the cell's learner started, at the end of the round",
         **RUN_QUANTITIES,
     }
@@ -197,6 +202,12 @@ class FederatedProtocol(Protocol):
             "run.residual_fed": targets.residuals["fed"],
             "run.residual_avg": targets.residuals["avg"],
         }
+        radius = float(getattr(job.config, "projection_radius", np.inf))
+        expected = projection_expected_inactive(radius, targets.agent)
+        columns["monitor.projection_expected_inactive"] = float(expected)
+        columns["monitor.projection_violation"] = (
+            expected & (columns["projection_active"] > 0)
+        ).astype(float)
         frame = pd.DataFrame(columns)
         for name, value in quantities.items():
             frame[name] = float(value)
