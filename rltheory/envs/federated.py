@@ -137,13 +137,20 @@ def fedsarsa_synthetic(
             "reward_shift": shift,
             "generator_reward_bound": reward_bound,
         },
+        generator_reward_bound=reward_bound,
     )
 
 
-def _family(agents: tuple, agent: int, name: str, metadata: dict) -> FederatedMDP:
-    """The federated model with its realised heterogeneity added to ``metadata``."""
+def _family(
+    agents: tuple, agent: int, name: str, metadata: dict, generator_reward_bound: float = 0.0
+) -> FederatedMDP:
+    """The federated model with its realised heterogeneity added to ``metadata`` (and, for a
+    generator whose R differs from the model's reward bound, eps_r in the generator's R)."""
     draft = FederatedMDP(agents, agent, name)
-    return FederatedMDP(agents, agent, name, {**metadata, **draft.heterogeneity()})
+    het = draft.heterogeneity()
+    if generator_reward_bound:
+        het["eps_r_generator_units"] = het["eps_r"] * draft.reward_bound / generator_reward_bound
+    return FederatedMDP(agents, agent, name, {**metadata, **het})
 
 
 def garnet_kernel(
