@@ -198,3 +198,29 @@ def test_stationary_distribution_and_lipschitz_constant():
     )
     assert ratio.max() <= c
     assert ratio.max() > c / 20  # not vacuous
+
+
+def test_uniform_stream_does_not_depend_on_the_block_size_or_the_batch():
+    from rltheory.mdp.continuing import UniformStream
+
+    def rows(seeds, block):
+        stream = UniformStream([np.random.default_rng(s) for s in seeds], 3, block=block)
+        return np.array([stream.next() for _ in range(10)])
+
+    np.testing.assert_array_equal(rows([1, 2], 3), rows([1, 2], 256))
+    np.testing.assert_array_equal(rows([1, 2], 4)[:, 1], rows([2], 7)[:, 0])
+    flat = np.random.default_rng(2).random(30).reshape(10, 3)
+    np.testing.assert_array_equal(rows([2], 4)[:, 0], flat)  # step t, slot j = double t·3 + j
+
+
+def test_continuing_chains_validate_actions_and_never_reset():
+    from rltheory.mdp.continuing import ContinuingChains
+
+    model = make_model("federated-garnet", n_agents=2)
+    chains = ContinuingChains(model, [np.random.default_rng(0)])
+    with pytest.raises(ValueError, match="shape"):
+        chains.step(np.zeros((1, 3), dtype=int))
+    with pytest.raises(ValueError, match="outside"):
+        chains.step(np.full((1, 2), 7))
+    rewards, states = chains.step(np.zeros((1, 2), dtype=int))
+    assert rewards.shape == (1, 2) and chains.steps == 1 and states is chains.states
