@@ -147,6 +147,7 @@ class _Sarsa(FederatedAlgorithm):
         self.stream = UniformStream(self.rngs, width)
         self.t = 0
         self.next_actions: np.ndarray | None = None
+        self._pending: np.ndarray | None = None  # redraw mode: the uniforms of a_{t+1}
         first_weight = 1.0 / config.step_size  # weighted average: theta_s weighted 1/alpha_s
         self.average, self.weight = first_weight * self.theta, first_weight
         self.projection_active = 0  # how many projections changed an iterate (monitor)
@@ -158,7 +159,7 @@ class _Sarsa(FederatedAlgorithm):
         if self.next_actions is not None and self.config.action_draw == "carry":
             return self.next_actions
         u = self.stream.next()
-        self._pending = u[:, self.n_agents :]  # the redraw mode's uniforms for a_{t+1}
+        self._pending = u[:, self.n_agents :]
         return self._draw(states, u[:, : self.n_agents])
 
     def observe(self, states, actions, rewards, next_states) -> None:
@@ -194,10 +195,15 @@ class _Sarsa(FederatedAlgorithm):
         self.theta = self._project(theta) if self.config.projection == "server" else theta
 
     def output(self) -> np.ndarray:
-        """The current iterate (constant step) or the weighted average (decaying step)."""
+        """The current iterate (constant step) or the weighted average ``theta~`` (decaying
+        step): of the agents' mean iterate for FedSARSA (the server's view), per agent without
+        communication."""
         if self.config.schedule == "constant":
             return self.theta
-        return self.average / self.weight
+        average = self.average / self.weight
+        if not self.communicate:
+            return average
+        return np.broadcast_to(average.mean(axis=1, keepdims=True), average.shape).copy()
 
 
 _UNVERIFIED = (
