@@ -65,7 +65,7 @@ def test_registries_are_not_empty():
 
 # --- accounting: the oracle has zero regret, uniform play positive regret -----------------------
 
-FINITE_FAMILIES = [entry.id for entry in families() if isinstance(entry.build(), FiniteHorizonMDP)]
+FINITE_FAMILIES = [entry.id for entry in families() if isinstance(entry.build(0), FiniteHorizonMDP)]
 
 
 def _regret(algorithm_id: str, model: FiniteHorizonMDP, n_episodes: int, seeds=(0, 1)):
@@ -77,7 +77,7 @@ def _regret(algorithm_id: str, model: FiniteHorizonMDP, n_episodes: int, seeds=(
 
 @pytest.mark.parametrize("family", FINITE_FAMILIES)
 def test_oracle_regret_is_zero(family):
-    model = next(e for e in families() if e.id == family).build()
+    model = next(e for e in families() if e.id == family).build(0)
     regret = _regret("oracle", model, 5)
     assert np.abs(regret).max() <= 1e-12
 

@@ -9,12 +9,13 @@ with the closest known names). External packages register through the entry-poin
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
 
-from rltheory._names import unknown_id_message, unknown_params_message
+from rltheory._names import unknown_params_message
+from rltheory._registry import Registry
 from rltheory.algos.protocols import METRICS, STRUCTURES, structures_of
 
 ENTRY_POINT_GROUP = "rltheory.algorithms"
@@ -38,7 +39,10 @@ class AlgorithmEntry:
     ``id`` (kebab-case), ``cls`` (the learner class), ``config`` (frozen dataclass of
     hyperparameters with the paper's defaults), ``protocol`` (online | offline | federated),
     ``requires`` (structure tags, see :data:`rltheory.algos.protocols.STRUCTURES`), ``citation``
-    and ``summary`` (one line), and ``bound`` (id of its bound object in ``rltheory.bounds``).
+    and ``summary`` (one line), ``bound`` (id of its bound object in ``rltheory.bounds``), and
+    ``smoke``: hyperparameters under which the learner demonstrably learns within the few episodes
+    of the conformance run (:func:`rltheory.testing.tiny_model`), e.g. a small confidence width;
+    the conformance checks run at ``make_config(**smoke)`` and require the policy to change.
     """
 
     id: str
@@ -49,6 +53,7 @@ class AlgorithmEntry:
     citation: str
     summary: str = ""
     bound: str | None = None
+    smoke: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def metric(self) -> str:
@@ -73,7 +78,6 @@ class AlgorithmEntry:
         return self.config(**params)
 
 
-_REGISTRY: dict[str, AlgorithmEntry] = {}
 _PLUGINS_LOADED = False
 
 
@@ -84,31 +88,46 @@ def register(
     citation: str,
     summary: str = "",
     bound: str | None = None,
+    smoke: Mapping[str, Any] | None = None,
 ) -> Callable[[type], type]:
-    """Class decorator: register an algorithm under ``id`` (duplicates are an error)."""
+    """Class decorator: register an algorithm under ``id`` (duplicates are an error).
+
+    ``smoke`` (hyperparameter overrides, see :class:`AlgorithmEntry`) must name fields of the
+    class's ``Config``."""
     requires = frozenset(requires)
     unknown = requires - set(STRUCTURES)
     if unknown:
         raise ValueError(f"unknown structure requirement(s) {sorted(unknown)} for '{id}'")
 
     def decorate(cls: type) -> type:
-        if id in _REGISTRY and _REGISTRY[id].cls is not cls:
-            raise ValueError(f"algorithm id '{id}' is already registered by {_REGISTRY[id].cls}")
+        known = _REGISTRY.peek(id)
+        if known is not None:
+            if known.cls is cls:
+                return cls
+            raise ValueError(f"algorithm id '{id}' is already registered by {known.cls}")
         config = getattr(cls, "Config", None)
         if config is None or not dataclasses.is_dataclass(config):
             raise TypeError(f"{cls.__name__} must define a dataclass `Config` of hyperparameters")
         protocol = getattr(cls, "protocol", None)
         if protocol not in METRICS:
             raise TypeError(f"{cls.__name__}.protocol must be one of {sorted(METRICS)}")
-        _REGISTRY[id] = AlgorithmEntry(
-            id, cls, config, protocol, requires, citation, summary or _first_line(cls), bound
+        entry = AlgorithmEntry(
+            id,
+            cls,
+            config,
+            protocol,
+            requires,
+            citation,
+            summary or _first_line(cls),
+            bound,
+            dict(smoke or {}),
         )
+        entry.make_config(**entry.smoke)  # unknown smoke names are an error here, not later
+        _REGISTRY.add(id, entry)
         cls.algorithm_id = id
         return cls
 
     return decorate
-
-
 def _first_line(cls: type) -> str:
     return (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
 
@@ -129,16 +148,18 @@ def _ensure_loaded() -> None:
     load_plugins()
 
 
+_REGISTRY: Registry[AlgorithmEntry] = Registry(
+    "algorithm", UnknownAlgorithmError, load=_ensure_loaded
+)
+
+
 def get(id: str) -> AlgorithmEntry:
     """The entry registered under ``id``."""
     _ensure_loaded()
-    try:
-        return _REGISTRY[id]
-    except KeyError:
-        raise UnknownAlgorithmError(unknown_id_message("algorithm", id, _REGISTRY)) from None
+    return _REGISTRY.get(id)
 
 
 def entries() -> list[AlgorithmEntry]:
     """All registered entries, sorted by id."""
     _ensure_loaded()
-    return [_REGISTRY[key] for key in sorted(_REGISTRY)]
+    return _REGISTRY.values()

@@ -56,7 +56,7 @@ def test_builds_with_defaults_and_registered_names(family):
     entry = get_family(family)
     assert entry.gym_name == GYM_NAMES[family]
     assert get_family(entry.gym_id) is entry
-    model = entry.build()
+    model = entry.build(0)
     assert isinstance(model, FiniteHorizonMDP)
     assert model.rewards.min() >= 0.0 and model.rewards.max() <= 1.0
 
