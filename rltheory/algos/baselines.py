@@ -15,6 +15,7 @@ from rltheory.mdp import Trajectories, optimal
     "uniform",
     requires=("finite-horizon",),
     citation="baseline: pi(a|s) = 1/A at every step (linear regret)",
+    learns=False,
 )
 class UniformRandom(OnlineAlgorithm):
     """Uniform-random policy; never learns. Its regret grows linearly in K."""
@@ -35,6 +36,7 @@ class UniformRandom(OnlineAlgorithm):
     "oracle",
     requires=("finite-horizon", "model"),
     citation="baseline: optimal policy of the known model by backward induction (zero regret)",
+    learns=False,
 )
 class Oracle(OnlineAlgorithm):
     """Plays ``pi*`` computed on the exact model; its pseudo-regret is exactly 0."""

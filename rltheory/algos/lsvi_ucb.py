@@ -226,6 +226,7 @@ class LSVICore(OnlineAlgorithm):
     citation=JIN2020,
     summary="LSVI-UCB: per-step ridge regression of Bellman targets plus an elliptical bonus",
     bound="lsvi-ucb-jin2020",
+    smoke={"beta": 0.5},  # the theory beta (~50 here) keeps one policy over a few episodes
 )
 class LSVIUCB(LSVICore):
     """LSVI-UCB, Jin et al. 2020 Algorithm 1 (``beta = c d H sqrt(iota)`` unless given)."""

@@ -42,7 +42,8 @@ class AlgorithmEntry:
     and ``summary`` (one line), ``bound`` (id of its bound object in ``rltheory.bounds``), and
     ``smoke``: hyperparameters under which the learner demonstrably learns within the few episodes
     of the conformance run (:func:`rltheory.testing.tiny_model`), e.g. a small confidence width;
-    the conformance checks run at ``make_config(**smoke)`` and require the policy to change.
+    the conformance checks run at ``make_config(**smoke)`` and require the policy to change,
+    unless ``learns`` is False (baselines that play one fixed policy by design).
     """
 
     id: str
@@ -54,6 +55,7 @@ class AlgorithmEntry:
     summary: str = ""
     bound: str | None = None
     smoke: Mapping[str, Any] = field(default_factory=dict)
+    learns: bool = True
 
     @property
     def metric(self) -> str:
@@ -89,11 +91,12 @@ def register(
     summary: str = "",
     bound: str | None = None,
     smoke: Mapping[str, Any] | None = None,
+    learns: bool = True,
 ) -> Callable[[type], type]:
     """Class decorator: register an algorithm under ``id`` (duplicates are an error).
 
     ``smoke`` (hyperparameter overrides, see :class:`AlgorithmEntry`) must name fields of the
-    class's ``Config``."""
+    class's ``Config``; ``learns=False`` declares a fixed-policy baseline."""
     requires = frozenset(requires)
     unknown = requires - set(STRUCTURES)
     if unknown:
@@ -121,6 +124,7 @@ def register(
             summary or _first_line(cls),
             bound,
             dict(smoke or {}),
+            learns,
         )
         entry.make_config(**entry.smoke)  # unknown smoke names are an error here, not later
         _REGISTRY.add(id, entry)
@@ -128,6 +132,8 @@ def register(
         return cls
 
     return decorate
+
+
 def _first_line(cls: type) -> str:
     return (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
 

@@ -34,9 +34,11 @@ terminal step ``N'_{k,H+1}`` (taken as visits of the final state ``s_{H+1}``; it
 
 Options beyond the paper (each a named parameter whose default is the paper's choice):
 
-- ``pooled``: the paper pools counts over steps (stationary kernel). ``None`` (default) pools iff
-  the problem is time-homogeneous; ``False`` keeps per-step counts ``N_h`` for time-inhomogeneous
-  models (the layered-MDP extension; the paper's constants in L are kept with S, not ``H S``).
+- ``pooled``: True (paper, default) pools counts over steps (stationary kernel) and is refused on
+  a time-inhomogeneous problem; ``False`` keeps per-step counts ``N_h`` (the layered-MDP
+  extension, not analysed in the paper: the stationary-kernel bounds of Azar et al. 2017,
+  Theorems 1-2, do not apply to such a run; the paper's constants in L are kept with S, not
+  ``H S``).
 - ``known_rewards``: True (paper) uses ``problem.rewards``; False estimates ``r_h(x,a)`` as the
   average of observed rewards (the ridge average ``sum r / (N + pseudo_count)`` when
   ``pseudo_count > 0``), pooled or per step like the counts.
@@ -258,6 +260,7 @@ def optimistic_q(
     summary="tabular UCBVI: value iteration on the empirical model plus a Hoeffding or "
     "Bernstein-Freedman bonus",
     bound="ucbvi-ch-azar2017",
+    smoke={"c": 0.01},  # at c = 1 no pair of the conformance run gets Q < H
 )
 class UCBVI(OnlineAlgorithm):
     """Tabular UCBVI (Azar et al. 2017) with the Hoeffding (CH) or Bernstein-Freedman (BF) bonus.
@@ -275,7 +278,7 @@ class UCBVI(OnlineAlgorithm):
         delta: float = 0.05
         c: float = 1.0
         beta: float | None = None
-        pooled: bool | None = None
+        pooled: bool = True
         known_rewards: bool = True
         monotone: bool = True
         pseudo_count: float = 0.0
@@ -298,6 +301,8 @@ class UCBVI(OnlineAlgorithm):
                     raise ValueError(f"beta must be >= 0, got {self.beta}")
                 if self.c != 1.0:
                     raise ValueError("give either the bonus scale c or an explicit beta, not both")
+            if not isinstance(self.pooled, bool):
+                raise TypeError(f"pooled must be true or false, got {self.pooled!r}")
             if self.pseudo_count > 0 and self.bonus != "hoeffding":
                 raise ValueError("pseudo_count > 0 is defined for bonus='hoeffding' only")
 
@@ -305,7 +310,13 @@ class UCBVI(OnlineAlgorithm):
         super().__init__(problem, config, rngs)
         if config.known_rewards and problem.rewards is None:
             raise ValueError("known_rewards=True needs problem.rewards; set known_rewards=False")
-        self.pooled = problem.time_homogeneous if config.pooled is None else bool(config.pooled)
+        if config.pooled and not problem.time_homogeneous:
+            raise ValueError(
+                "UCBVI with pooled=True (Azar et al. 2017: one stationary kernel) needs a "
+                "time-homogeneous model; this one changes with h. Set pooled=false for per-step "
+                "counts (a layered extension the paper's regret bounds do not cover)"
+            )
+        self.pooled = config.pooled
         horizon, n_states, n_actions = problem.horizon, problem.n_states, problem.n_actions
         layers = 1 if self.pooled else horizon
         self.log = log_term(n_states, n_actions, problem.n_episodes, horizon, config.delta)
