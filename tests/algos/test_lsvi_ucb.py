@@ -225,7 +225,9 @@ def test_optimism_at_theory_scale():
     assert optimistic.mean() >= 1 - p
     v1_played = np.stack(v1[:n_episodes], axis=1)  # [B, K]
     assert (v1_played[optimistic] >= solution.v[0, 0] - 1e-6).all()
-    assert (run.regret >= -1e-9).all()  # V*_1 >= V^{pi_k}_1, exact on the model
+    # (V*_1 >= V^{pi_k}_1 holds for any policy: a model-layer fact, tested in
+    # tests/mdp/test_planning_oracles.py, not evidence about the learner)
+    assert np.isfinite(run.regret).all()
     assert (agent.q_values()[:, -1] < agent.clip).any()
 
 
