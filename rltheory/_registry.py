@@ -9,6 +9,7 @@ registers a fixture family or algorithm leaves the process as it found it.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Generic, TypeVar
@@ -17,7 +18,7 @@ from rltheory._names import unknown_id_message
 
 T = TypeVar("T")
 
-_ALL: list[Registry] = []
+_ALL: weakref.WeakSet[Registry] = weakref.WeakSet()
 
 
 class Registry(Generic[T]):
@@ -43,7 +44,7 @@ class Registry(Generic[T]):
         self._on_remove = on_remove
         self._load = load
         self._entries: dict[str, T] = {}
-        _ALL.append(self)
+        _ALL.add(self)
 
     def __contains__(self, id: object) -> bool:
         return id in self._entries
@@ -110,7 +111,7 @@ class Registry(Generic[T]):
 
 
 def registries() -> list[Registry]:
-    """Every registry created so far (families, algorithms, and any later ones)."""
+    """Every live registry (families, algorithms, and any later ones)."""
     return list(_ALL)
 
 

@@ -54,8 +54,8 @@ def _coverage_misses(n_seeds: int) -> int:
 def test_interval_covers_the_truth_at_nominal_rate():
     """With 20 seeds the misses are Binomial(400, 0.1) when the 90% coverage is right; the
     two-sided exact binomial test rejects at level 1e-3 (a correct interval fails w.p. <= 1e-3
-    over the choice of generator seed). At 80% true coverage (expected 80 misses) p ~ 1e-9:
-    such an interval fails (so does the 72% the former "at most 11 of 40" check accepted)."""
+    over the choice of generator seed). At 80% true coverage (expected 80 misses) p < 1e-8:
+    such an interval fails, as does the 72% the former "at most 11 of 40" check accepted."""
     misses = _coverage_misses(20)
     assert stats.binomtest(misses, COVERAGE_RUNS, 0.1).pvalue >= COVERAGE_ALPHA, misses
 
