@@ -154,9 +154,10 @@ def register_family(
 def get_family(id: str) -> FamilyEntry:
     """The family registered under ``id`` (also accepts its gymnasium id)."""
     _ensure_loaded()
-    for entry in _FAMILIES.values():
-        if id == entry.gym_id:
-            return entry
+    if id not in _FAMILIES:
+        for entry in _FAMILIES.values():
+            if id == entry.gym_id:
+                return entry
     return _FAMILIES.get(id)
 
 
