@@ -225,7 +225,6 @@ class LSVICore(OnlineAlgorithm):
     requires=("features", "finite-horizon"),
     citation=JIN2020,
     summary="LSVI-UCB: per-step ridge regression of Bellman targets plus an elliptical bonus",
-    bound="lsvi-ucb-jin2020",
     smoke={"beta": 0.5},  # the theory beta (~50 here) keeps one policy over a few episodes
 )
 class LSVIUCB(LSVICore):

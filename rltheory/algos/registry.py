@@ -16,7 +16,7 @@ from typing import Any
 
 from rltheory._names import unknown_params_message
 from rltheory._registry import Registry
-from rltheory.algos.protocols import METRICS, STRUCTURES, structures_of
+from rltheory.algos.protocols import STRUCTURES, missing_structures
 
 ENTRY_POINT_GROUP = "rltheory.algorithms"
 
@@ -37,9 +37,10 @@ class AlgorithmEntry:
     """What the registry knows about an algorithm.
 
     ``id`` (kebab-case), ``cls`` (the learner class), ``config`` (frozen dataclass of
-    hyperparameters with the paper's defaults), ``protocol`` (online | offline | federated),
+    hyperparameters with the paper's defaults), ``protocol`` (the name of a protocol registered in
+    :mod:`rltheory.experiments.protocols`, e.g. online, offline, federated),
     ``requires`` (structure tags, see :data:`rltheory.algos.protocols.STRUCTURES`), ``citation``
-    and ``summary`` (one line), ``bound`` (id of its bound object in ``rltheory.bounds``), and
+    and ``summary`` (one line). Its bounds name it (``rltheory.bounds.bounds_for(id)``).
     ``smoke``: hyperparameters under which the learner demonstrably learns within the few episodes
     of the conformance run (:func:`rltheory.testing.tiny_model`), e.g. a small confidence width;
     the conformance checks run at ``make_config(**smoke)`` and require the policy to change,
@@ -53,20 +54,14 @@ class AlgorithmEntry:
     requires: frozenset[str]
     citation: str
     summary: str = ""
-    bound: str | None = None
     smoke: Mapping[str, Any] = field(default_factory=dict)
     learns: bool = True
 
-    @property
-    def metric(self) -> str:
-        """The exact metric the protocol implies (see :data:`METRICS`)."""
-        return METRICS[self.protocol]
-
     def check_compatible(self, model: Any, where: str = "environment") -> None:
         """Raise :class:`StructureMismatchError` if ``model`` lacks a required structure."""
-        missing = sorted(self.requires - structures_of(model))
+        missing = missing_structures(self.requires, model)
         if missing:
-            details = "; ".join(f"{tag} ({STRUCTURES[tag]})" for tag in missing)
+            details = "; ".join(missing)
             raise StructureMismatchError(
                 f"algorithm '{self.id}' needs {details}, which the {where} does not provide"
             )
@@ -89,7 +84,6 @@ def register(
     requires: Iterable[str] = (),
     citation: str,
     summary: str = "",
-    bound: str | None = None,
     smoke: Mapping[str, Any] | None = None,
     learns: bool = True,
 ) -> Callable[[type], type]:
@@ -112,8 +106,8 @@ def register(
         if config is None or not dataclasses.is_dataclass(config):
             raise TypeError(f"{cls.__name__} must define a dataclass `Config` of hyperparameters")
         protocol = getattr(cls, "protocol", None)
-        if protocol not in METRICS:
-            raise TypeError(f"{cls.__name__}.protocol must be one of {sorted(METRICS)}")
+        if not isinstance(protocol, str) or not protocol:
+            raise TypeError(f"{cls.__name__}.protocol must name a protocol (e.g. 'online')")
         entry = AlgorithmEntry(
             id,
             cls,
@@ -122,7 +116,6 @@ def register(
             requires,
             citation,
             summary or _first_line(cls),
-            bound,
             dict(smoke or {}),
             learns,
         )
@@ -132,6 +125,13 @@ def register(
         return cls
 
     return decorate
+
+
+def unregister(id: str) -> None:
+    """Remove algorithm ``id`` if registered (tests: prefer
+    :func:`rltheory.testing.scoped_registrations`, which also restores what a test removed)."""
+    if id in _REGISTRY:
+        _REGISTRY.remove(id)
 
 
 def _first_line(cls: type) -> str:

@@ -259,7 +259,6 @@ def optimistic_q(
     ),
     summary="tabular UCBVI: value iteration on the empirical model plus a Hoeffding or "
     "Bernstein-Freedman bonus",
-    bound="ucbvi-ch-azar2017",
     smoke={"c": 0.01},  # at c = 1 no pair of the conformance run gets Q < H
 )
 class UCBVI(OnlineAlgorithm):
