@@ -92,3 +92,20 @@ def test_make_model_needs_an_explicit_random_source():
     from_rng = envs.make_model("random-tabular", np.random.default_rng(3))
     assert isinstance(from_seed, FiniteHorizonMDP)
     np.testing.assert_array_equal(from_seed.rewards, from_rng.rewards)
+
+
+def test_the_scope_also_restores_the_bound_catalogue():
+    from rltheory.bounds import bounds, get_bound
+    from rltheory.bounds.base import Bound, UnknownBoundError, register_bound
+    from rltheory.testing import scoped_registrations
+
+    before = [b.id for b in bounds()]
+    temporary = Bound(
+        "test-temporary", "upper", "regret", "K", {"K": 1.0}, "test", lambda q: q["K"], ("K",)
+    )
+    with scoped_registrations():
+        register_bound(temporary)
+        assert get_bound("test-temporary") is temporary
+    with pytest.raises(UnknownBoundError):
+        get_bound("test-temporary")
+    assert [b.id for b in bounds()] == before
