@@ -84,8 +84,13 @@ def register(
     citation: str,
     summary: str = "",
     bound: str | None = None,
+    config: type | None = None,
 ) -> Callable[[type], type]:
-    """Class decorator: register an algorithm under ``id`` (duplicates are an error)."""
+    """Class decorator: register an algorithm under ``id`` (duplicates are an error).
+
+    ``config`` (default: the class's ``Config``) lets one learner class be registered under
+    several ids, each a configuration of it (e.g. ``lsvi-greedy`` is LSVI with ``beta = 0``).
+    """
     requires = frozenset(requires)
     unknown = requires - set(STRUCTURES)
     if unknown:
@@ -94,16 +99,17 @@ def register(
     def decorate(cls: type) -> type:
         if id in _REGISTRY and _REGISTRY[id].cls is not cls:
             raise ValueError(f"algorithm id '{id}' is already registered by {_REGISTRY[id].cls}")
-        config = getattr(cls, "Config", None)
-        if config is None or not dataclasses.is_dataclass(config):
+        config_cls = getattr(cls, "Config", None) if config is None else config
+        if config_cls is None or not dataclasses.is_dataclass(config_cls):
             raise TypeError(f"{cls.__name__} must define a dataclass `Config` of hyperparameters")
         protocol = getattr(cls, "protocol", None)
         if protocol not in METRICS:
             raise TypeError(f"{cls.__name__}.protocol must be one of {sorted(METRICS)}")
         _REGISTRY[id] = AlgorithmEntry(
-            id, cls, config, protocol, requires, citation, summary or _first_line(cls), bound
+            id, cls, config_cls, protocol, requires, citation, summary or _first_line(cls), bound
         )
-        cls.algorithm_id = id
+        if "algorithm_id" not in vars(cls):  # a class registered under several ids: the first
+            cls.algorithm_id = id
         return cls
 
     return decorate

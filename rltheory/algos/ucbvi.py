@@ -368,4 +368,3 @@ class UCBVI(OnlineAlgorithm):
             )
         self.visits += state_visits(states, p.n_states)
         self.q = self._plan()
-        self.episode += 1
