@@ -103,3 +103,15 @@ def ridge_solve(linv: np.ndarray, target: np.ndarray, out: np.ndarray | None = N
 def elliptical_bonus(q: np.ndarray, beta: float) -> np.ndarray:
     """``beta · ||phi||_{Linv} = beta · sqrt(q)`` (rounding can make ``q`` a hair negative: 0)."""
     return beta * np.sqrt(np.maximum(q, 0.0))
+
+
+def max_last_axis(values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``max_a values[..., a]`` (e.g. ``V_h(x) = max_a Q_h(x, a)``), the same numbers as
+    ``values.max(-1)``. For many rows, a chain of ``A - 1`` elementwise maxima over strided
+    slices: numpy's reduction over a short last axis costs a loop per row."""
+    if values.size < 2048 or values.shape[-1] > 16:
+        return values.max(-1, out=out)
+    out = np.maximum(values[..., 0], values[..., 1], out=out)
+    for a in range(2, values.shape[-1]):
+        np.maximum(out, values[..., a], out=out)
+    return out
