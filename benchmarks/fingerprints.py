@@ -1,6 +1,7 @@
 """Fingerprints of learner runs, to check that a speed change leaves every number unchanged.
 
-Records, on small instances and a few seeds, every episode's policy and exact regret of
+Records, on small instances and a few seeds, every episode's policy and exact regret and the
+final Q (or UCB index) of
 LSVI-UCB (per-step and pooled, with a Cholesky refresh inside the run), greedy and ε-greedy
 LSVI, UCBVI (Hoeffding/Bernstein, pooled/per-step, estimated rewards, pseudo-count, not
 monotone) and LinUCB, plus the regret frames of the cells of ``experiments/quickstart.toml``
@@ -85,7 +86,20 @@ def run_case(algorithm: str, build, params: dict) -> dict[str, np.ndarray]:
         policies.append(np.asarray(agent.policy()).copy())
 
     run = run_online(model, learner, N_EPISODES, env_rngs, callback=keep)
-    return {"policies": np.stack(policies, axis=1), "regret": run.regret}
+    return {
+        "policies": np.stack(policies, axis=1),
+        "regret": run.regret,
+        "final_q": final_values(learner),
+    }
+
+
+def final_values(learner) -> np.ndarray:
+    """The learner's last optimistic values: ``Q`` (LSVI, UCBVI) or the UCB index (LinUCB)."""
+    if hasattr(learner, "q_values"):
+        return learner.q_values()
+    if hasattr(learner, "ucb"):
+        return learner.ucb()
+    return np.asarray(learner.q)
 
 
 def fingerprints(quickstart: bool) -> dict[str, np.ndarray]:

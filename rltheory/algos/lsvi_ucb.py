@@ -34,10 +34,11 @@ import numpy as np
 
 from rltheory.algos._linalg import (
     absorb_rank_one,
+    absorb_rows,
     elliptical_bonus,
+    max_last_axis,
     quadratic_forms,
     refresh_inverse,
-    ridge_solve,
 )
 from rltheory.algos.protocols import OnlineAlgorithm, Problem
 from rltheory.algos.registry import register
@@ -61,7 +62,7 @@ def lsvi_backward_pass(
     reward_stat: np.ndarray,
     next_stat: np.ndarray,
     linv: np.ndarray,
-    bonus: np.ndarray,
+    bonus: np.ndarray | None,
     features: np.ndarray,
     clip: float,
     horizon: int,
@@ -87,21 +88,24 @@ def lsvi_backward_pass(
             np.empty((n_seeds, horizon, dim)),
         )
     )
-    target = np.empty((n_seeds, dim))
-    v_next = np.zeros((n_seeds, n_states))  # V_{H+1} = 0
+    target = np.empty((n_seeds, dim, 1))
+    v_next = np.zeros((n_seeds, n_states, 1))  # V_{H+1} = 0
     for h in range(horizon - 1, -1, -1):
         g = 0 if groups == 1 else h
         # line 5, target: sum_tau phi_h^tau [r_h^tau + max_a Q_{h+1}(x_{h+1}^tau, a)] = b + M V
-        np.matmul(next_stat[:, g], v_next[..., None], out=target[..., None])
-        target += reward_stat[:, g]
+        np.matmul(next_stat[:, g], v_next, out=target)
+        target[..., 0] += reward_stat[:, g]
         # line 5: w_h = Lambda_h^{-1} target
-        ridge_solve(linv[:, g], target, out=w[:, h])
+        w_h = w[:, h, :, None]
+        np.matmul(linv[:, g], target, out=w_h)
         # line 6: Q_h = min(w_h^T phi + beta ||phi||_{Lambda_h^{-1}}, H)
         q_h = q[:, h]
-        np.matmul(features, w[:, h, :, None], out=q_h[..., None])
-        q_h += bonus[:, g]
+        np.matmul(features, w_h, out=q_h[..., None])
+        if bonus is not None:
+            q_h += bonus[:, g]
         np.minimum(q_h, clip, out=q_h)
-        v_next = q_h.reshape(n_seeds, n_states, n_actions).max(-1)  # V_h = max_a Q_h
+        # V_h(x) = max_a Q_h(x, a)
+        v_next = max_last_axis(q_h.reshape(n_seeds, n_states, n_actions))[..., None]
     greedy = q.reshape(n_seeds, horizon, n_states, n_actions).argmax(-1)  # line 8
     return q, w, greedy
 
@@ -228,7 +232,7 @@ class LSVI(OnlineAlgorithm):
         self._gram = np.broadcast_to(config.lam * eye, (*batch, self.dim, self.dim)).copy()
         self._linv = np.broadcast_to(eye / config.lam, (*batch, self.dim, self.dim)).copy()
         self._quad = quadratic_forms(self._linv, self._phi_flat)
-        self._bonus = elliptical_bonus(self._quad, self.beta)
+        self._bonus = self._bonus_of(self._quad)
         self._reward_stat = np.zeros((*batch, self.dim))
         self._next_stat = np.zeros((*batch, self.dim, self.n_states))
         self._since_refresh = 0
@@ -236,6 +240,8 @@ class LSVI(OnlineAlgorithm):
         self._q = np.zeros((self.n_seeds, self.horizon, n_pairs))
         self._weights = np.zeros((self.n_seeds, self.horizon, self.dim))
         self._greedy = np.zeros((self.n_seeds, self.horizon, self.n_states), dtype=np.int64)
+        self._seed_index = np.arange(self.n_seeds)[:, None]
+        self._step_index = np.arange(self.horizon)[None, :]
         self._planned = False
 
     # ----------------------------------------------------------------- planning (lines 3-8)
@@ -297,29 +303,28 @@ class LSVI(OnlineAlgorithm):
         states, actions, rewards = self.checked_trajectories(trajectories)
         u = self._phi[states[:, :-1], actions]  # [B, H, d]
         nxt = states[:, 1:]
+        seeds = self._seed_index
         if self.config.pooled:
             # Deviation from paper: one Gram matrix and data pool over all h (named option;
-            # valid only for time-homogeneous MDPs, no theorem in Jin et al.).
-            for h in range(self.horizon):  # H sequential rank-one updates of the one matrix
-                self._absorb(slice(0, 1), u[:, h : h + 1], rewards[:, h : h + 1], nxt[:, h : h + 1])
+            # valid only for time-homogeneous MDPs, no theorem in Jin et al.). The H rows enter
+            # together (Woodbury), equal to H rank-one updates up to rounding.
+            absorb_rows(self._gram, self._linv, self._quad, u[:, None], self._phi_t)
+            self._reward_stat += (rewards[:, None, None, :] @ u[:, None])[..., 0, :]
+            np.add.at(self._next_stat[:, 0], (seeds, slice(None), nxt), u)  # repeated x'
         else:
-            self._absorb(slice(None), u, rewards, nxt)
+            absorb_rank_one(self._gram, self._linv, self._quad, u, self._phi_t)
+            self._reward_stat += u * rewards[..., None]
+            self._next_stat[seeds, self._step_index, :, nxt] += u  # (seed, h) pairs distinct
         self._since_refresh += self.horizon if self.config.pooled else 1
         if self._since_refresh >= self.config.refresh_every:
             self._linv, self._quad = refresh_inverse(self._gram, self._phi_flat)
             self._since_refresh = 0
-        self._bonus = elliptical_bonus(self._quad, self.beta)
+        self._bonus = self._bonus_of(self._quad)
         self._planned = False
 
-    def _absorb(self, groups: slice, u: np.ndarray, r: np.ndarray, nxt: np.ndarray) -> None:
-        """One rank-one update per seed and group in ``groups`` (``u [B, G', d]``)."""
-        absorb_rank_one(
-            self._gram[:, groups], self._linv[:, groups], self._quad[:, groups], u, self._phi_t
-        )
-        self._reward_stat[:, groups] += u * r[..., None]
-        seeds = np.arange(self.n_seeds)[:, None]
-        steps = np.arange(u.shape[1])[None, :]
-        self._next_stat[:, groups][seeds, steps, :, nxt] += u  # (seed, group) pairs are distinct
+    def _bonus_of(self, quad: np.ndarray) -> np.ndarray | None:
+        """``beta ||phi||_{Lambda^{-1}}`` for every (s, a), or None when ``beta = 0``."""
+        return elliptical_bonus(quad, self.beta) if self.beta != 0 else None
 
 
 register(
