@@ -4,15 +4,19 @@ The learner's state arrays are replaced by views of :class:`Counted`, an ``ndarr
 that counts every ufunc call (operators, in-place updates, ``np.matmul``, reductions such as
 ``.max``), every dispatched numpy function (``np.stack``, ``np.linalg.*``, ...), every indexing
 read or write and every call of the common array methods (``reshape``, ``argmax``, ...) on
-them, then computes on plain views, so the numbers are unchanged. Array creation with no
-counted argument (``np.empty``, ``np.zeros``, ``np.arange``) is not counted. The count is per
-episode of ``policy()`` + ``update()``, the rollout excluded.
+them, then computes on plain views, so the numbers are unchanged. While counting, the ``np``
+name of the learner modules is a proxy whose functions return :class:`Counted` arrays and
+count the calls that have no counted argument (``np.empty``, ``np.zeros``, ``np.arange``, ...),
+so temporaries are counted too. Operations on the problem's own arrays alone (features,
+rewards) are not. The count is per episode of ``policy()`` + ``update()``, the rollout
+excluded.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections import Counter
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -44,7 +48,7 @@ def _counted(value: Any) -> Any:
 class Counted(np.ndarray):
     """``ndarray`` view that counts the numpy operations applied to it (see module docstring)."""
 
-    calls: Counter = Counter()
+    calls: ClassVar[Counter] = Counter()
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         Counted.calls[f"{ufunc.__name__}.{method}"] += 1
@@ -78,6 +82,37 @@ for _name in METHODS:
     setattr(Counted, _name, _method(_name))
 
 
+def _has_counted(values: Any) -> bool:
+    return any(
+        isinstance(v, Counted) or (isinstance(v, (list, tuple)) and _has_counted(v)) for v in values
+    )
+
+
+class _CountingNumpy:
+    """Stand-in for the ``numpy`` module inside the learner's modules (see module docstring)."""
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(np, name)
+        if isinstance(value, (type, np.ufunc)) or not callable(value):  # ufuncs dispatch
+            return value
+
+        def call(*args, **kwargs):
+            if not _has_counted(args) and not _has_counted(kwargs.values()):
+                Counted.calls[f"np.{name}"] += 1
+            return _counted(value(*args, **kwargs))
+
+        return call
+
+
+LEARNER_MODULES = (
+    "rltheory.algos._linalg",
+    "rltheory.algos.lsvi_ucb",
+    "rltheory.algos.ucbvi",
+    "rltheory.algos.linucb",
+    "rltheory.algos.protocols",
+)
+
+
 def numpy_calls_per_episode(entry, model, config, n_seeds: int, n_episodes: int) -> dict:
     """Median and max numpy operations per episode of ``policy()`` + ``update()``.
 
@@ -89,9 +124,28 @@ def numpy_calls_per_episode(entry, model, config, n_seeds: int, n_episodes: int)
         if isinstance(value, np.ndarray):
             setattr(learner, name, value.view(Counted))
     per_episode, kinds = [], Counter()
+    modules = [importlib.import_module(name) for name in LEARNER_MODULES]
+    for module in modules:
+        module.np = _CountingNumpy()
+    try:
+        _count_loop(learner, model, env_rngs, n_episodes, per_episode, kinds)
+    finally:
+        for module in modules:
+            module.np = np
+    return {
+        "median": float(np.median(per_episode)),
+        "max": int(max(per_episode)),
+        "by_kind_per_episode": {
+            key: round(value / n_episodes, 2) for key, value in kinds.most_common(12)
+        },
+        "final_policy": np.array(learner.policy()).view(np.ndarray),
+    }
+
+
+def _count_loop(learner, model, env_rngs, n_episodes: int, per_episode: list, kinds: Counter):
     for k in range(n_episodes):
         Counted.calls.clear()
-        policy = np.array(learner.policy())
+        policy = np.array(learner.policy()).view(np.ndarray)
         uniforms = draw_uniforms(env_rngs, 1, model.horizon)
         batch = rollout_from_uniforms(model, policy, uniforms)
         learner.update(
@@ -100,11 +154,3 @@ def numpy_calls_per_episode(entry, model, config, n_seeds: int, n_episodes: int)
         learner.episode = k + 1
         per_episode.append(sum(Counted.calls.values()))
         kinds.update(Counted.calls)
-    return {
-        "median": float(np.median(per_episode)),
-        "max": int(max(per_episode)),
-        "by_kind_per_episode": {
-            key: round(value / n_episodes, 2) for key, value in kinds.most_common(12)
-        },
-        "final_policy": np.array(learner.policy()),
-    }

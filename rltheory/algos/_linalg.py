@@ -135,7 +135,7 @@ def max_last_axis(values: np.ndarray, out: np.ndarray | None = None) -> np.ndarr
     """``max_a values[..., a]`` (e.g. ``V_h(x) = max_a Q_h(x, a)``), the same numbers as
     ``values.max(-1)``. For many rows, a chain of ``A - 1`` elementwise maxima over strided
     slices: numpy's reduction over a short last axis costs a loop per row."""
-    if values.size < 2048 or values.shape[-1] > 16:
+    if values.size < 512 or values.shape[-1] > 16:
         return values.max(-1, out=out)
     out = np.maximum(values[..., 0], values[..., 1], out=out)
     for a in range(2, values.shape[-1]):
