@@ -27,7 +27,6 @@ import numpy as np
 
 from rltheory.algos import get
 from rltheory.envs import make_model
-from rltheory.experiments import results as R
 from rltheory.experiments.loops import make_online, run_online, seed_generators
 from rltheory.experiments.runner import run_cell
 from rltheory.experiments.spec import load_spec
@@ -111,8 +110,9 @@ def fingerprints(quickstart: bool) -> dict[str, np.ndarray]:
         spec = load_spec(REPO / "experiments" / "quickstart.toml")
         for cell in spec.cells():
             frame = run_cell(cell)
-            for column in (R.REGRET, R.CUMULATIVE_REGRET):
-                out[f"quickstart/{cell.key}/{column}"] = frame[column].to_numpy()
+            name = f"quickstart/{cell.label}/{cell.env.describe()}/seeds{cell.seeds[0]}"
+            for column in ("regret", "cumulative_regret"):
+                out[f"{name}/{column}"] = frame[column].to_numpy()
     return out
 
 

@@ -195,7 +195,6 @@ class LSVIEpsGreedyConfig(LSVIConfig):
     requires=("features", "finite-horizon"),
     citation=JIN2020,
     summary="LSVI-UCB: per-step ridge regression of Bellman targets plus an elliptical bonus",
-    bound="lsvi-ucb-jin2020",
 )
 class LSVI(OnlineAlgorithm):
     """Least-squares value iteration with an elliptical bonus ``beta`` (Jin et al. 2020, Alg. 1).

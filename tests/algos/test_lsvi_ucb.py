@@ -17,6 +17,7 @@ from rltheory.algos import get
 from rltheory.algos.lsvi_ucb import LSVI, LSVIConfig, LSVIEpsGreedyConfig, LSVIUCBConfig
 from rltheory.algos.protocols import Problem
 from rltheory.algos.registry import StructureMismatchError
+from rltheory.bounds import bounds_for
 from rltheory.envs import make_model
 from rltheory.experiments.loops import make_online, run_online, seed_generators
 from rltheory.mdp import Trajectories, optimal, rollout
@@ -373,7 +374,7 @@ def test_registration_and_requirements():
     for entry in (UCB, GREEDY, EPS):
         assert entry.requires == frozenset({"features", "finite-horizon"})
         assert entry.protocol == "online"
-    assert UCB.bound == "lsvi-ucb-jin2020"
+    assert bounds_for("lsvi-ucb")[0].id == "lsvi-ucb-jin2020"  # the main theorem first
     # one learner, three configurations of it (no subclass chain)
     assert UCB.cls is GREEDY.cls is EPS.cls is LSVI and LSVI.algorithm_id == "lsvi-ucb"
     assert (UCB.config, GREEDY.config, EPS.config) == (
