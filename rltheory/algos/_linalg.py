@@ -65,15 +65,14 @@ def absorb_rank_one(
 
 def absorb_rows(
     gram: np.ndarray, linv: np.ndarray, quad: np.ndarray, rows: np.ndarray, features_t: np.ndarray
-) -> np.ndarray:
+) -> None:
     """Ridge bookkeeping of k new rows ``U = rows [..., k, d]`` per item at once, in place.
 
     Woodbury: ``(Lambda + U^T U)^{-1} = Linv - G C^{-1} G^T`` with ``G = Linv U^T``,
     ``C = I_k + U G`` (``C = L L^T`` by Cholesky, ``M = L^{-1} G^T``, so the update is
     ``M^T M``), and the quadratic forms of the rows ``phi_i`` of ``features_t [d, n]`` drop by
     ``||M phi_i||^2``. Equal to k sequential :func:`absorb_rank_one` calls up to rounding, in
-    O(k d² + k n d + k³) per item and a fixed number of array operations. Returns
-    ``log det C`` (the growth of ``log det Lambda``).
+    O(k d² + k n d + k³) per item and a fixed number of array operations.
     """
     rows_t = np.swapaxes(rows, -1, -2)
     gram += rows_t @ rows
@@ -86,7 +85,6 @@ def absorb_rows(
     proj = m @ features_t  # [..., k, n]
     proj *= proj
     quad -= proj.sum(-2)
-    return 2.0 * np.log(np.diagonal(factor, axis1=-2, axis2=-1)).sum(-1)
 
 
 def refresh_inverse(gram: np.ndarray, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -220,14 +220,23 @@ def optimistic_q(
         hoeffding = hoeffding_bonus(inputs.n, coefficient, pseudo_count)
     q = cap  # Q_{k,h} overwrites cap_h once it has been used
     p_flat = inputs.p_hat.reshape(n_seeds, layers, n_states * n_actions, n_states)
+    p_layers = [p_flat[:, layer] for layer in range(layers)]  # views, formed once per plan
+    if inputs.known_rewards:
+        r_steps = [inputs.rewards[h] for h in range(horizon)]
+    else:
+        r_layers = [inputs.rewards[:, layer] for layer in range(layers)]
+        r_steps = [r_layers[0 if layers == 1 else h] for h in range(horizon)]
+    if hoeffding is not None:
+        b_layers = [hoeffding[:, layer] for layer in range(layers)]
     expect = np.empty((n_seeds, n_states * n_actions, 1))  # P_hat V_{k,h+1}, one matmul a step
     expect_sa = expect.reshape(n_seeds, n_states, n_actions)
     total = np.empty((n_seeds, n_states, n_actions))
-    v_next = np.zeros((n_seeds, n_states))  # V_{k,H+1} = 0
+    v_col = np.zeros((n_seeds, n_states, 1))  # V_{k,H+1} = 0, then V_{k,h+1} for step h
+    v_next = v_col[..., 0]
     for h in range(horizon - 1, -1, -1):
         layer = 0 if layers == 1 else h
         if hoeffding is not None:
-            b = hoeffding[:, layer]
+            b = b_layers[layer]
         else:
             with np.errstate(invalid="ignore", divide="ignore"):  # unvisited: inf/nan, capped
                 b = scale * bernstein_bonus(
@@ -240,13 +249,12 @@ def optimistic_q(
                     n_states=n_states,
                     n_actions=n_actions,
                 )
-        np.matmul(p_flat[:, layer], v_next[:, :, None], out=expect)
-        reward = inputs.rewards[h] if inputs.known_rewards else inputs.rewards[:, layer]
-        np.add(reward, expect_sa, out=total)
+        np.matmul(p_layers[layer], v_col, out=expect)
+        np.add(r_steps[h], expect_sa, out=total)
         total += b
         q_h = q[:, h]
         np.fmin(total, q_h, out=q_h)  # q_h holds cap_h until here
-        v_next = max_last_axis(q_h)
+        max_last_axis(q_h, out=v_next)  # V_{k,h}(x) = max_a Q_{k,h}(x, a)
     return q
 
 

@@ -95,7 +95,7 @@ def test_batched_calls_are_bit_identical_to_single_items():
 
 def test_absorb_rows_equals_sequential_rank_one_updates():
     """Woodbury block update of k rows == k Sherman–Morrison steps (to rounding) == inverse;
-    the log det growth matches slogdet; batched items equal single items bit for bit."""
+    batched items equal single items bit for bit."""
     rng = np.random.default_rng(4)
     batch, k, d, n = 6, 10, 5, 40
     features = random_rows(rng, (n, d))
@@ -106,7 +106,7 @@ def test_absorb_rows_equals_sequential_rank_one_updates():
     quad = quadratic_forms(linv, features)
     rows = random_rows(rng, (batch, k, d))
     block = [gram.copy(), linv.copy(), quad.copy()]
-    log_det = absorb_rows(*block, rows, features_t)
+    absorb_rows(*block, rows, features_t)
     sequential = [gram.copy(), linv.copy(), quad.copy()]
     for i in range(k):
         absorb_rank_one(*sequential, rows[:, i], features_t)
@@ -114,8 +114,6 @@ def test_absorb_rows_equals_sequential_rank_one_updates():
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
     new_gram = gram + np.swapaxes(rows, -1, -2) @ rows
     np.testing.assert_allclose(block[1], np.linalg.inv(new_gram), rtol=0, atol=1e-12)
-    growth = np.linalg.slogdet(new_gram)[1] - np.linalg.slogdet(gram)[1]
-    np.testing.assert_allclose(log_det, growth, rtol=0, atol=1e-12)
     for b in (0, 3):
         single = [gram[b : b + 1].copy(), linv[b : b + 1].copy(), quad[b : b + 1].copy()]
         absorb_rows(*single, rows[b : b + 1], features_t)
