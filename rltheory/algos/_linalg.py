@@ -7,7 +7,9 @@ product would be one gemm whose blocking, hence rounding, depends on B: every pr
 written as a stack of matrices instead.) Notation (Jin et al. 2020,
 Algorithm 1): ``Lambda = lam I + sum_tau phi_tau phi_tau^T`` (Gram matrix), ``Linv =
 Lambda^{-1}``, quadratic forms ``q(s,a) = phi(s,a)^T Linv phi(s,a)`` (squared elliptical norm),
-bonus ``beta sqrt(q)``.
+bonus ``beta sqrt(q)``. The ridge bookkeeping every such learner shares is
+:func:`absorb_rank_one` (one new row: Gram, Sherman–Morrison, quadratic-form downdate, in
+place), :func:`absorb_rows` (k rows at once, Woodbury) and :func:`refresh_inverse` (Cholesky).
 """
 
 from __future__ import annotations

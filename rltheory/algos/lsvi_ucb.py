@@ -18,6 +18,11 @@ episode, as the paper requires, at a cost independent of k);
 ``Lambda_h^{-1}`` follows Sherman–Morrison with a Cholesky refresh every ``refresh_every``
 rank-one updates; the quadratic forms ``q_h(s,a) = phi(s,a)^T Lambda_h^{-1} phi(s,a)`` of all
 (s,a) follow the rank-one identity ``q <- q - (phi^T g)^2 / (1 + u^T g)``, so bonuses cost no d².
+With ``pooled=True`` (one Gram matrix over all h, a named deviation) the episode's H rows enter
+at once by the Woodbury identity (``_linalg.absorb_rows``), equal to H rank-one updates up to
+rounding. The backward pass is the pure function :func:`lsvi_backward_pass`; the learner
+:class:`LSVI` only keeps the state, and the variants (``lsvi-ucb``, ``lsvi-greedy``,
+``lsvi-eps-greedy``) are configurations of it.
 
 Per-episode cost for B seeds: planning O(B·H·(S·A·d + S·d + d²)), update O(B·H·(S·A·d + d²)),
 plus every ``refresh_every`` rank-one updates a refresh O(B·H·(d³ + S·A·d²)); memory
