@@ -74,14 +74,18 @@ def ratio(slow: dict, fast: dict) -> dict:
     }
 
 
-def alternate(sides: dict[str, Callable[[], float]], reps: int) -> tuple[dict, list]:
-    """Time each side ``reps`` times, alternating (A B A B ...), after one warm-up of each.
+def alternate(
+    sides: dict[str, Callable[[], float]], reps: int, warmed: tuple[str, ...] = ()
+) -> tuple[dict, list]:
+    """Time each side ``reps`` times, alternating (A B A B ...), after one warm-up of each
+    side not in ``warmed`` (sides that warm up on their own, like the peer script).
 
     Each callable returns its own measured seconds (so setup is excluded). Returns
     ``({side: [seconds]}, [load average before each round])``.
     """
-    for run in sides.values():
-        run()
+    for name, run in sides.items():
+        if name not in warmed:
+            run()
     times: dict[str, list[float]] = {name: [] for name in sides}
     loads = []
     for _ in range(reps):

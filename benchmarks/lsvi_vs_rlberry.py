@@ -11,7 +11,8 @@ rep by rep in one invocation (see ``_harness.py`` for the hygiene rules):
 - ``pooled``: ours with ``pooled=True`` (one Gram matrix over all h, like rlberry);
 - ``per-step+regret``: ``per-step`` plus the exact per-episode pseudo-regret (``run_online``);
 - ``rlberry``: ``bench_rlberry.py --reps 1`` in the peer virtualenv (its own timer around
-  ``fit(budget=K)``, after its warm-up), one subprocess per repetition.
+  ``fit(budget=K)``, after its own warm-up ``fit(budget=3)`` that compiles the numba code),
+  one subprocess per repetition.
 
 Also reported: numpy operations per episode of ours (``_numpy_calls.py``) and a roofline line
 for ``per-step`` (arithmetic and bytes per episode from the sizes, against the matmul rate and
@@ -119,7 +120,7 @@ def main() -> None:
         }
         if not args.no_peer:
             sides["rlberry"] = rlberry(args.shared, n_episodes)
-        times, loads = alternate(sides, args.reps)
+        times, loads = alternate(sides, args.reps, warmed=("rlberry",))
         stats = {name: summary(t, per=n_episodes) for name, t in times.items()}
         row = {"K": n_episodes, "sides": stats, "loadavg_before_each_round": loads}
         row["pooled_over_per_step"] = ratio(stats["pooled"], stats["per-step"])

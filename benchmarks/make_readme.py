@@ -255,16 +255,66 @@ def profile_episode(doc: dict) -> list[str]:
     return lines
 
 
+def planning_lowrank(doc: dict) -> list[str]:
+    lines = [
+        "## `planning_lowrank.py` — exact planning on a linear MDP: low-rank vs dense vs bandwidth",
+        "",
+        "Backward induction (`rltheory.mdp.optimal`) on a random simplex linear MDP; the bound "
+        "is `H · (bytes(phi) + bytes(mu_h)) / W` with W the copy bandwidth measured beside each "
+        f"repetition. Load at the end {doc['machine'].get('load_average_1min_at_end', 0):.1f}.",
+        "",
+        "| path | S | A | d | H | median s | bound s | time / bound | copy GB/s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in doc["rows"]:
+        bound = row.get("bandwidth_bound_seconds_median")
+        over = row.get("time_over_bound_median")
+        lines.append(
+            f"| {row['path']} | {row['S']} | {row['A']} | {row['d']} | {row['H']} | "
+            f"{row['seconds_median']:.4f} | {'—' if bound is None else f'{bound:.4f}'} | "
+            f"{'—' if over is None else f'{over:.2f}'} | {row['copy_bandwidth_GBps_median']:.1f} |"
+        )
+    summary = doc["summary"]
+    agreement = summary["dense_vs_low_rank_agreement"]
+    lines += [
+        "",
+        f"Dense / low-rank at the same S: {summary['dense_over_low_rank_same_S']:.1f}×; max |ΔQ| "
+        f"{agreement['max_abs_diff_q']:.1e}, policies equal: {agreement['policies_equal']}. "
+        f"Target: {summary['target']}.",
+    ]
+    return lines
+
+
+def lsvi_scale(doc: dict) -> list[str]:
+    size = doc["instance"]
+    lines = [
+        f"## `lsvi_scale.py` — LSVI-UCB at S = {size['n_states']}, A = {size['n_actions']}, "
+        f"d = {size['dim']}, H = {size['horizon']}, K = {doc['K']}",
+        "",
+        f"One seed, β = {size['beta']}; load {loads(doc['loadavg_1min'])} (before, after); peak "
+        f"RSS {doc['peak_rss_mib']:.0f} MiB ({doc['rss_after_model_mib']:.0f} after building the "
+        "model).",
+        "",
+        "| run | s | ms / episode | per-block ms / episode (min · median · max) |",
+        "|---|---|---|---|",
+    ]
+    for name, run in doc["runs"].items():
+        blocks = sorted(b["ms_per_episode"] for b in run["blocks"])
+        lines.append(
+            f"| {name} | {run['seconds']:.1f} | {run['ms_per_episode']:.2f} | {blocks[0]:.1f} · "
+            f"{blocks[len(blocks) // 2]:.1f} · {blocks[-1]:.1f} |"
+        )
+    return lines
+
+
 SECTIONS = {
     "lsvi_vs_rlberry.json": lsvi_vs_rlberry,
     "ucbvi_vs_rlberry.json": ucbvi_vs_rlberry,
     "lsvi_batched_seeds.json": lsvi_batched_seeds,
     "profile_episode.json": profile_episode,
+    "planning_lowrank.json": planning_lowrank,
 }
-NOT_RUN = {
-    "planning_lowrank.py": ".venv/bin/python benchmarks/planning_lowrank.py --quick",
-    "lsvi_scale.py": ".venv/bin/python benchmarks/lsvi_scale.py",
-}
+SCALE_COMMAND = ".venv/bin/python benchmarks/lsvi_scale.py --K 2000 --block 250"
 
 
 def main() -> None:
@@ -275,12 +325,11 @@ def main() -> None:
             out += ["", *render(json.loads(path.read_text()))]
         else:
             out += ["", f"## `{name.replace('.json', '.py')}`", "", "No results file yet."]
-    for script, command in NOT_RUN.items():
-        stem = script.removesuffix(".py")
-        found = sorted(RESULTS.glob(f"{stem}*.json"))
-        out += ["", f"## `{script}`", "", f"Run `{command}`; it writes `results/{stem}*.json`."]
-        for path in found:
-            out.append(f"- `results/{path.name}` present (not summarised here).")
+    scale = sorted(RESULTS.glob("lsvi_scale_K*.json"))
+    for path in scale:
+        out += ["", *lsvi_scale(json.loads(path.read_text()))]
+    if not scale:
+        out += ["", "## `lsvi_scale.py`", "", f"No results file yet: `{SCALE_COMMAND}`."]
     README.write_text("\n".join(out).rstrip() + "\n")
     print(f"wrote {README}")
 

@@ -95,7 +95,7 @@ def main() -> None:
         f"ours B={BATCH}": ours(model, k, BATCH),
         "rlberry": lambda: peer_fit_seconds(args.shared, "ucbvi", k, ["--bonus", str(BONUS)]),
     }
-    times, loads = alternate(sides, args.reps)
+    times, loads = alternate(sides, args.reps, warmed=("rlberry",))
     stats = {name: summary(t, per=k) for name, t in times.items()}
     one = ratio(stats["rlberry"], stats["ours B=1"])
     batched = {
