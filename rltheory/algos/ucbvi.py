@@ -66,6 +66,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rltheory.algos._linalg import max_last_axis
+from rltheory.algos._tabular import add_rewards, add_transitions, transition_rows
 from rltheory.algos.protocols import OnlineAlgorithm, Problem
 from rltheory.algos.registry import register
 from rltheory.mdp import Trajectories
@@ -82,47 +83,24 @@ def log_term(n_states: int, n_actions: int, n_episodes: int, horizon: int, delta
     return float(np.log(5.0 * n_states * n_actions * n_episodes * horizon / delta))
 
 
-def transition_rows(
-    states: np.ndarray, actions: np.ndarray, n_states: int, n_actions: int, layers: int
+def transition_counts(
+    states: np.ndarray, actions: np.ndarray, n_states: int, n_actions: int, pooled: bool
 ) -> np.ndarray:
-    """Flat row ``(seed, layer, x_h, a_h)`` of every transition of ``states [B, H+1]``,
-    ``actions [B, H]`` in a ``[B, L, S, A]`` table (layer 0 when pooled, ``L = 1``, else h)."""
+    """Counts of ``(x_h, a_h, x_{h+1})`` in trajectories ``states [B, H+1]``, ``actions [B, H]``.
+
+    Returns ``int64 [B, L, S, A, S]`` with ``L = 1`` (summed over steps) when ``pooled`` else H.
+    A whole-table recount (UCBVI itself adds each episode on the visited rows only,
+    :func:`add_transitions`); for learners that need the episode's counts as a table.
+    """
     n_seeds, horizon = actions.shape
-    step = np.arange(horizon) if layers > 1 else np.zeros(horizon, dtype=np.int64)
+    layers = 1 if pooled else horizon
+    step = np.zeros(horizon, dtype=np.int64) if pooled else np.arange(horizon)
     seed = np.arange(n_seeds)[:, None]
-    return ((seed * layers + step) * n_states + states[:, :-1]) * n_actions + actions
-
-
-def add_transitions(
-    counts: np.ndarray,
-    n: np.ndarray,
-    p_hat: np.ndarray,
-    rows: np.ndarray,
-    next_states: np.ndarray,
-    pseudo_count: float = 0.0,
-) -> None:
-    """Add one episode to ``N(x,a,y)``, ``N(x,a)`` and ``P_hat`` in place, touching only the
-    visited rows: ``counts [R, S]``, ``n [R]`` (int), ``p_hat [R, S]``, ``rows``/``next_states``
-    ``[B, H]`` (repeated rows allowed). ``P_hat(y|x,a) = N(x,a,y) / (N(x,a) + lambda)``."""
-    np.add.at(counts, (rows, next_states), 1)
-    np.add.at(n, rows, 1)
-    p_hat[rows] = counts[rows] / (n[rows] + pseudo_count)[..., None]
-
-
-def add_rewards(
-    sums: np.ndarray,
-    means: np.ndarray,
-    n: np.ndarray,
-    rows: np.ndarray,
-    rewards: np.ndarray,
-    pseudo_count: float = 0.0,
-) -> None:
-    """Add one episode's rewards to ``sums [R]`` and refresh the averages
-    ``means = sums / (N + lambda)`` on the visited rows (``rows``, ``rewards [B, H]``). Rewards
-    of one row within the episode are summed first, then added to the running sum."""
-    visited, where = np.unique(rows, return_inverse=True)
-    sums[visited] += np.bincount(where.ravel(), weights=rewards.ravel())
-    means[visited] = sums[visited] / (n[visited] + pseudo_count)
+    flat = (((seed * layers + step) * n_states + states[:, :-1]) * n_actions + actions) * n_states
+    flat = flat + states[:, 1:]
+    size = n_seeds * layers * n_states * n_actions * n_states
+    counts = np.bincount(flat.ravel(), minlength=size)
+    return counts.reshape(n_seeds, layers, n_states, n_actions, n_states)
 
 
 def hoeffding_bonus(n: np.ndarray, coefficient: float, pseudo_count: float = 0.0) -> np.ndarray:
