@@ -61,7 +61,7 @@ CASES = {
     "ucbvi-estimated": (
         "ucbvi",
         lambda: _linear(homogeneous=False),
-        {"c": 0.01, "known_rewards": False, "monotone": False},
+        {"c": 0.01, "known_rewards": False, "monotone": False, "pooled": False},
     ),
     "ucbvi-pseudo": (
         "ucbvi",
