@@ -29,7 +29,7 @@ class UniformRandom(OnlineAlgorithm):
         return np.full((self.n_seeds, p.horizon, p.n_states, p.n_actions), 1.0 / p.n_actions)
 
     def update(self, trajectories: Trajectories) -> None:
-        self.episode += 1
+        """Nothing to learn."""
 
 
 @register(
@@ -57,4 +57,4 @@ class Oracle(OnlineAlgorithm):
         return self._policy
 
     def update(self, trajectories: Trajectories) -> None:
-        self.episode += 1
+        """Nothing to learn."""

@@ -86,11 +86,14 @@ def register(
     summary: str = "",
     smoke: Mapping[str, Any] | None = None,
     learns: bool = True,
+    config: type | None = None,
 ) -> Callable[[type], type]:
     """Class decorator: register an algorithm under ``id`` (duplicates are an error).
 
     ``smoke`` (hyperparameter overrides, see :class:`AlgorithmEntry`) must name fields of the
-    class's ``Config``; ``learns=False`` declares a fixed-policy baseline."""
+    configuration; ``learns=False`` declares a fixed-policy baseline. ``config`` (default: the
+    class's ``Config``) lets one learner class be registered under several ids, each a
+    configuration of it (e.g. ``lsvi-greedy`` is LSVI with ``beta = 0``)."""
     requires = frozenset(requires)
     unknown = requires - set(STRUCTURES)
     if unknown:
@@ -102,8 +105,8 @@ def register(
             if known.cls is cls:
                 return cls
             raise ValueError(f"algorithm id '{id}' is already registered by {known.cls}")
-        config = getattr(cls, "Config", None)
-        if config is None or not dataclasses.is_dataclass(config):
+        config_cls = getattr(cls, "Config", None) if config is None else config
+        if config_cls is None or not dataclasses.is_dataclass(config_cls):
             raise TypeError(f"{cls.__name__} must define a dataclass `Config` of hyperparameters")
         protocol = getattr(cls, "protocol", None)
         if not isinstance(protocol, str) or not protocol:
@@ -111,7 +114,7 @@ def register(
         entry = AlgorithmEntry(
             id,
             cls,
-            config,
+            config_cls,
             protocol,
             requires,
             citation,
@@ -121,7 +124,8 @@ def register(
         )
         entry.make_config(**entry.smoke)  # unknown smoke names are an error here, not later
         _REGISTRY.add(id, entry)
-        cls.algorithm_id = id
+        if "algorithm_id" not in vars(cls):  # a class registered under several ids: the first
+            cls.algorithm_id = id
         return cls
 
     return decorate

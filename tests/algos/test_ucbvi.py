@@ -17,6 +17,7 @@ from rltheory.algos.ucbvi import (
     bernstein_bonus,
     hoeffding_bonus,
     log_term,
+    transition_counts,
 )
 from rltheory.bounds import bounds_for, get_bound
 from rltheory.envs import make_model
@@ -65,6 +66,7 @@ def play(algorithm: UCBVI, model, n_episodes: int, env_rngs) -> list[Trajectorie
 
 @pytest.mark.parametrize("pooled", [True, False])
 def test_counts_and_empirical_kernel_equal_a_recount(pooled):
+    """Counts, N', reward sums and P_hat kept on the visited rows equal a loop recount."""
     model = random_model(1, homogeneous=pooled)
     n_seeds, n_episodes = 3, 40
     algorithm, env_rngs = learner(
@@ -84,6 +86,8 @@ def test_counts_and_empirical_kernel_equal_a_recount(pooled):
         for h in range(H + 1):
             visits[b, h, episode.states[b, h]] += 1
     np.testing.assert_array_equal(algorithm.counts, counts)
+    recount = sum(transition_counts(e.states, e.actions, S, A, pooled) for e in episodes)
+    np.testing.assert_array_equal(recount, counts)  # the whole-table helper other learners use
     np.testing.assert_array_equal(algorithm.visits, visits)
     np.testing.assert_allclose(algorithm.reward_sums, sums, rtol=1e-12)
     p_hat = algorithm.empirical_kernel()
