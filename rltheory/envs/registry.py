@@ -31,7 +31,9 @@ class FamilyEntry:
     """A registered environment family.
 
     ``id`` (kebab-case, used in specs), ``gym_name`` (``rltheory/<gym_name>-v0``), ``builder``,
-    ``defaults`` (parameter name -> default), ``citation`` and ``summary`` (one line).
+    ``defaults`` (parameter name -> default), ``citation`` and ``summary`` (one line);
+    ``memory``, where declared, maps the parameters to the model's sizes and bytes without
+    building it (:class:`rltheory.experiments.memory.ModelSize`; else a generic estimate).
     """
 
     id: str
@@ -40,6 +42,7 @@ class FamilyEntry:
     defaults: dict[str, Any]
     citation: str
     summary: str
+    memory: Callable[..., Any] | None = None
 
     @property
     def gym_id(self) -> str:
@@ -61,9 +64,15 @@ _FAMILIES: dict[str, FamilyEntry] = {}
 
 
 def register_family(
-    id: str, *, gym_name: str, citation: str, summary: str = ""
+    id: str,
+    *,
+    gym_name: str,
+    citation: str,
+    summary: str = "",
+    memory: Callable[..., Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator registering ``builder(rng, **params)`` as family ``id``."""
+    """Decorator registering ``builder(rng, **params)`` as family ``id`` (``memory``: see
+    :class:`FamilyEntry`)."""
 
     def decorate(builder: Callable[..., Any]) -> Callable[..., Any]:
         if id in _FAMILIES and _FAMILIES[id].builder is not builder:
@@ -80,7 +89,7 @@ def register_family(
             defaults[name] = parameter.default
         doc = (builder.__doc__ or "").strip().splitlines()
         _FAMILIES[id] = FamilyEntry(
-            id, gym_name, builder, defaults, citation, summary or (doc[0] if doc else "")
+            id, gym_name, builder, defaults, citation, summary or (doc[0] if doc else ""), memory
         )
         return builder
 
