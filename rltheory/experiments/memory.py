@@ -170,12 +170,12 @@ def available_memory() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
 
 
 def parse_bytes(text: str) -> int:
     """``"512M"``, ``"8G"``, ``"1.5GiB"``, ``"2TB"`` or a plain number of bytes (binary units)."""
-    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([KMGT]?)(?:i?B)?\s*", text, re.IGNORECASE)
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([KMGTP]?)(?:i?B)?\s*", text, re.IGNORECASE)
     if not match or float(match.group(1)) <= 0:
         raise ValueError(f"expected a size such as 512M, 8G or 1.5GiB, got {text!r}")
     return int(float(match.group(1)) * _UNITS[match.group(2).upper()])

@@ -89,7 +89,8 @@ class Display:
 
     ``totals`` maps each cell still to run to its number of units (None when its protocol does
     not say; then the first message of the cell tells). ``tty`` picks the tqdm bar (else plain
-    lines every ``interval`` seconds); ``enabled=False`` shows nothing.
+    lines every ``interval`` seconds, default :data:`PLAIN_INTERVAL`); ``enabled=False`` shows
+    nothing.
     """
 
     def __init__(
@@ -102,13 +103,14 @@ class Display:
         *,
         tty: bool,
         enabled: bool = True,
-        interval: float = PLAIN_INTERVAL,
+        interval: float | None = None,
         stream: TextIO | None = None,
     ):
         self.name, self.cells, self.finished, self.unit = name, cells, finished, unit
         self.totals = dict(totals)
         self.done: dict[str, int] = dict.fromkeys(self.totals, 0)
-        self.tty, self.enabled, self.interval = tty, enabled, interval
+        self.tty, self.enabled = tty, enabled
+        self.interval = PLAIN_INTERVAL if interval is None else interval
         self.stream = stream or sys.stderr
         self._lock = threading.Lock()
         self._start = time.monotonic()

@@ -160,7 +160,7 @@ class ExperimentSpec:
             **self.settings,
             "seeds": self.seeds,
             "base_seed": self.base_seed,
-            "seed_batch": self.batch_size,
+            **({} if self.seed_batch is None else {"seed_batch": self.seed_batch}),
             "imports": list(self.imports),
             "env": [e.to_dict() for e in self.environments],
             "algorithms": [a.to_dict() for a in self.algorithms],
