@@ -64,6 +64,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -322,6 +323,13 @@ class UCBVI(OnlineAlgorithm):
         self.visits = np.zeros((self.n_seeds, horizon + 1, n_states), dtype=np.int64)
         self.q = np.full((self.n_seeds, horizon, n_states, n_actions), float(horizon))
         self.q = self._plan()
+
+    @classmethod
+    def memory_bytes(cls, size: Any, config: Config, n_seeds: int) -> int:
+        """Bytes of the state above and of planning on it: counts and the empirical kernel
+        ``[B, L_c, S, A, S]`` (estimate: ``L_c = H``), Q, bonuses and visits ``[B, H, S, A]``."""
+        kernel = n_seeds * size.H * size.S * size.A * size.S
+        return 8 * (3 * kernel + 4 * n_seeds * size.H * size.S * size.A)
 
     def empirical_kernel(self) -> np.ndarray:
         """``P_hat [B, L_c, S, A, S]`` (with the pseudo-count, if any; a copy)."""

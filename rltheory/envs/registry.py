@@ -35,7 +35,9 @@ class FamilyEntry:
     """A registered environment family.
 
     ``id`` (kebab-case, used in specs), ``gym_name`` (``rltheory/<gym_name>-v0``), ``builder``,
-    ``defaults`` (parameter name -> default), ``citation`` and ``summary`` (one line).
+    ``defaults`` (parameter name -> default), ``citation`` and ``summary`` (one line);
+    ``memory``, where declared, maps the parameters to the model's sizes and bytes without
+    building it (:class:`rltheory.experiments.memory.ModelSize`; else a generic estimate).
     """
 
     id: str
@@ -44,6 +46,7 @@ class FamilyEntry:
     defaults: dict[str, Any]
     citation: str
     summary: str
+    memory: Callable[..., Any] | None = None
 
     @property
     def gym_id(self) -> str:
@@ -109,10 +112,16 @@ _FAMILIES: Registry[FamilyEntry] = Registry(
 
 
 def register_family(
-    id: str, *, gym_name: str, citation: str, summary: str = ""
+    id: str,
+    *,
+    gym_name: str,
+    citation: str,
+    summary: str = "",
+    memory: Callable[..., Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator registering ``builder(rng, **params)`` as family ``id`` and, in the same act,
-    as the gymnasium environment ``rltheory/<gym_name>-v0``."""
+    as the gymnasium environment ``rltheory/<gym_name>-v0`` (``memory``: see
+    :class:`FamilyEntry`)."""
 
     def decorate(builder: Callable[..., Any]) -> Callable[..., Any]:
         known = _FAMILIES.peek(id)
@@ -143,7 +152,7 @@ def register_family(
                 )
         doc = (builder.__doc__ or "").strip().splitlines()
         entry = FamilyEntry(
-            id, gym_name, builder, defaults, citation, summary or (doc[0] if doc else "")
+            id, gym_name, builder, defaults, citation, summary or (doc[0] if doc else ""), memory
         )
         _FAMILIES.add(id, entry)
         return builder

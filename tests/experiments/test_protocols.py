@@ -20,6 +20,7 @@ from rltheory.experiments import results as R
 from rltheory.experiments.protocols import get_protocol
 from rltheory.experiments.report import make_report
 from rltheory.experiments.runner import run_cell
+from rltheory.specs import path as shipped_spec
 from rltheory.testing import scoped_registrations
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +31,7 @@ def test_quickstart_table_is_bit_identical_to_the_runner_before_protocols():
     """``tests/data`` holds the quickstart's table (3 seeds, K = 300) computed by the runner
     before the protocol layer (commit 3a28949); every column but the cell key (a hash that now
     names the protocol) and wall time must be equal, bit for bit."""
-    spec = load_spec(ROOT / "experiments" / "quickstart.toml").with_overrides(seeds=3, episodes=300)
+    spec = load_spec(shipped_spec("quickstart")).with_overrides(seeds=3, episodes=300)
     new = pd.concat([run_cell(cell) for cell in spec.cells()], ignore_index=True)
     old = pd.read_parquet(GOLDEN)
     assert set(new.columns) - {R.CELL, "wall_time"} == set(old.columns)
