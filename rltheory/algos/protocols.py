@@ -50,6 +50,7 @@ STRUCTURES: dict[str, str] = {
     "finite-horizon": "an episodic model with horizon H",
     "discounted": "a discounted model with factor gamma",
     "bandit": "horizon H = 1 (contextual linear bandit)",
+    "time-homogeneous": "one transition kernel and one reward table shared by all steps",
     "model": "the exact model itself (oracle baselines only)",
 }
 """Structure requirements an algorithm may declare, and what each means."""
@@ -63,6 +64,9 @@ class Problem:
     structure; ``rewards`` is the (known, deterministic) reward table when the setting reveals it;
     ``model`` is only filled for algorithms that declare the ``"model"`` requirement (oracles).
     ``n_episodes`` is K, for algorithms whose parameters depend on it (e.g. iota = log(2dT/p)).
+    Linear-mixture learners also read ``mixture_dim`` (d of the basis), ``norm_bound`` (B with
+    ``max_h ||theta_h||_2 <= B``) and ``total_reward_bound`` (a sure bound on any trajectory's
+    total reward: 1 in the horizon-free setting of Zhou & Gu 2022); see :meth:`from_model`.
     """
 
     n_states: int
@@ -75,6 +79,9 @@ class Problem:
     rewards: np.ndarray | None = None
     time_homogeneous: bool = False
     model: FiniteHorizonMDP | DiscountedMDP | None = None
+    mixture_dim: int | None = None
+    norm_bound: float | None = None
+    total_reward_bound: float | None = None
 
     @property
     def dim(self) -> int | None:
@@ -89,8 +96,14 @@ class Problem:
         *,
         reveal_model: bool = False,
     ) -> Problem:
-        """The learner's view of ``model``: sizes, features, basis and reward table."""
+        """The learner's view of ``model``: sizes, features, basis and reward table.
+
+        For a linear mixture, ``norm_bound`` is the model's declared ``metadata["B"]``, else
+        ``max_h ||theta_h||_2``; ``total_reward_bound`` is the declared
+        ``metadata["total_reward_bound"]``, else ``H max r`` (sure for rewards ``r >= 0``).
+        """
         finite = isinstance(model, FiniteHorizonMDP)
+        basis = model.mixture_basis if finite else None
         return cls(
             n_states=model.n_states,
             n_actions=model.n_actions,
@@ -98,11 +111,30 @@ class Problem:
             horizon=model.horizon if finite else None,
             gamma=None if finite else model.gamma,
             features=model.features,
-            mixture_basis=model.mixture_basis if finite else None,
+            mixture_basis=basis,
             rewards=model.rewards,
             time_homogeneous=model.time_homogeneous if finite else True,
             model=model if reveal_model else None,
+            mixture_dim=None if basis is None else basis.shape[-1],
+            norm_bound=_norm_bound(model) if basis is not None else None,
+            total_reward_bound=_total_reward_bound(model) if finite else None,
         )
+
+
+def _norm_bound(model: FiniteHorizonMDP) -> float:
+    """Declared ``B`` of a linear mixture (``metadata["B"]``), else ``max_h ||theta_h||_2``."""
+    declared = model.metadata.get("B")
+    if declared is not None:
+        return float(declared)
+    return float(np.linalg.norm(model.transitions.theta, axis=-1).max())
+
+
+def _total_reward_bound(model: FiniteHorizonMDP) -> float:
+    """Declared ``metadata["total_reward_bound"]``, else ``H max_{h,s,a} r_h(s,a)``."""
+    declared = model.metadata.get("total_reward_bound")
+    if declared is not None:
+        return float(declared)
+    return float(model.horizon * model.rewards.max())
 
 
 def structures_of(model: FiniteHorizonMDP | DiscountedMDP) -> frozenset[str]:
@@ -114,6 +146,8 @@ def structures_of(model: FiniteHorizonMDP | DiscountedMDP) -> frozenset[str]:
             tags.add("bandit")
         if model.mixture_basis is not None:
             tags.add("mixture")
+        if model.time_homogeneous:
+            tags.add("time-homogeneous")
     else:
         tags.add("discounted")
     if model.features is not None and model.realizable:
