@@ -1,0 +1,151 @@
+"""UCRL-VTR and HF-UCRL-VTR+: exact identities, ridge oracles, batching, and the learner's view."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rltheory.algos import Problem, get
+from rltheory.algos.registry import StructureMismatchError
+from rltheory.envs import make_model
+from rltheory.envs.transforms import unit_total_reward
+from rltheory.experiments.loops import make_online, run_online, seed_generators
+
+HF = get("hf-ucrl-vtr-plus")
+VTR = get("ucrl-vtr")
+
+
+def mixture(horizon=4, seed=0, **params):
+    """A random time-homogeneous linear mixture MDP (S=5, A=3, d=4) with total reward <= 1."""
+    sizes = {"n_states": 5, "n_actions": 3, "dim": 4, **params}
+    rng = np.random.default_rng(seed)
+    return unit_total_reward(make_model("random-mixture", rng, horizon=horizon, **sizes))
+
+
+def run(entry, model, n_episodes, seeds, callback=None, **params):
+    env_rngs, algo_rngs = seed_generators([np.random.SeedSequence(s) for s in seeds])
+    learner = make_online(entry, model, n_episodes, entry.make_config(**params), algo_rngs)
+    played = []
+
+    def record(k, algorithm):
+        played.append(algorithm.estimates)
+        if callback is not None:
+            callback(k, algorithm)
+
+    result = run_online(model, learner, n_episodes, env_rngs, callback=record)
+    return result, learner, played
+
+
+def test_problem_carries_mixture_dim_norm_bound_and_total_reward_bound():
+    """Declared metadata wins; otherwise B = max_h ||theta_h|| and the total bound is H max r."""
+    model = mixture(horizon=6)
+    problem = Problem.from_model(model, 10)
+    assert problem.mixture_dim == 4
+    assert problem.norm_bound == model.metadata["B"]
+    assert problem.total_reward_bound == 1.0  # declared by unit-total-reward
+    hard = make_model("hf-hard", np.random.default_rng(0), dim=3, horizon=7)
+    view = Problem.from_model(hard, 10)
+    assert view.total_reward_bound == pytest.approx(1.0)  # H * (1/H), not declared
+    undeclared = hard.__class__(hard.transitions, hard.rewards, hard.initial_distribution)
+    assert Problem.from_model(undeclared, 10).norm_bound == pytest.approx(
+        np.linalg.norm(hard.transitions.theta[0])
+    )
+    linear = make_model("random-linear", np.random.default_rng(0), horizon=3)
+    assert Problem.from_model(linear, 10).mixture_dim is None
+
+
+def test_m1_gamma0_reduction_equals_ucrl_vtr_bit_for_bit():
+    """HF-UCRL-VTR+ with one level and gamma = 0 weighs every step by max(1, xi^2) = 1: with the
+    same radius and ridge it must be UCRL-VTR exactly (same policies, estimates and Gram)."""
+    model = mixture(horizon=5)
+    common = {"beta": 0.4}
+    vtr, vtr_learner, vtr_played = run(VTR, model, 25, [3, 4], lam=1.0, **common)
+    hf, hf_learner, hf_played = run(HF, model, 25, [3, 4], n_levels=1, gamma=0.0, lam=1.0, **common)
+    np.testing.assert_array_equal(vtr.regret, hf.regret)
+    for a, b in zip(vtr_played, hf_played, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(vtr_learner.frozen_gram, hf_learner.frozen_gram)
+    # ... and it is not vacuous: weights gamma^2 ||phi|| > 1 (gamma = 3) change the estimates
+    _, weighted, _ = run(HF, model, 25, [3, 4], n_levels=1, gamma=3.0, lam=1.0, **common)
+    assert np.abs(weighted.estimates - vtr_learner.estimates).max() > 1e-6
+
+
+def test_ucrl_vtr_estimate_equals_direct_ridge_on_all_pooled_steps():
+    """theta_hat = (lam I + sum phi_V phi_V^T)^{-1} sum phi_V V(s') over every step of every
+    episode, with phi_V recomputed here by einsum from the basis and the V the learner planned;
+    the radius is 1/2 sqrt(2 log(1/delta) + log det - d log lam) + sqrt(lam) B."""
+    model = mixture(horizon=4)
+    basis = model.mixture_basis
+    env_rngs, algo_rngs = seed_generators([np.random.SeedSequence(7)])
+    learner = make_online(VTR, model, 15, VTR.make_config(refresh_every=7), algo_rngs)
+    rows, targets = [], []
+    from rltheory.mdp import draw_uniforms, rollout_from_uniforms
+
+    for _ in range(15):
+        values = learner.values()[0]
+        batch = rollout_from_uniforms(
+            model, learner.policy(), draw_uniforms(env_rngs, 1, model.horizon)
+        )
+        s, a = batch.states[0, 0], batch.actions[0, 0]
+        for h in range(model.horizon):
+            rows.append(np.einsum("td,t->d", basis[s[h], a[h]], values[h + 1]))
+            targets.append(values[h + 1][s[h + 1]])
+        learner.update(type(batch)(batch.states[:, 0], batch.actions[:, 0], batch.rewards[:, 0]))
+        x, y = np.array(rows), np.array(targets)
+        gram = np.eye(4) + x.T @ x
+        np.testing.assert_allclose(
+            learner.estimates[0, 0], np.linalg.solve(gram, x.T @ y), rtol=0, atol=1e-10
+        )
+        np.testing.assert_allclose(learner.frozen_inverse[0, 0], np.linalg.inv(gram), atol=1e-10)
+        radius = 0.5 * np.sqrt(2 * np.log(1 / 0.05) + np.linalg.slogdet(gram)[1])
+        radius += model.metadata["B"]
+        np.testing.assert_allclose(learner.beta[0], radius, rtol=1e-10)
+
+
+@pytest.mark.parametrize("entry", [HF, VTR], ids=lambda e: e.id)
+def test_batched_seeds_equal_each_seed_alone_bit_for_bit(entry):
+    """Three seeds in one batch give each seed's run alone exactly (regret, estimates), with M
+    levels and Cholesky refreshes inside episodes."""
+    model = mixture(horizon=4)
+    params = {"beta_scale": 0.01, "refresh_every": 9}
+    if entry is HF:
+        params["n_levels"] = 5
+    together, learner, _ = run(entry, model, 12, [0, 1, 2], **params)
+    for b in range(3):
+        alone, single, _ = run(entry, model, 12, [b], **params)
+        np.testing.assert_array_equal(together.regret[b], alone.regret[0])
+        np.testing.assert_array_equal(learner.estimates[b], single.estimates[0])
+
+
+def test_per_episode_work_does_not_grow_with_k():
+    """No trajectory history: the learner's arrays have the same shapes after 1 and 30 episodes."""
+    model = mixture(horizon=3)
+    _, early, _ = run(HF, model, 1, [0], n_levels=3)
+    _, late, _ = run(HF, model, 30, [0], n_levels=3)
+    sizes = {name: np.shape(value) for name, value in vars(early).items()}
+    assert sizes == {name: np.shape(value) for name, value in vars(late).items()}
+
+
+def test_default_hyperparameters_are_the_thesis_values():
+    """xi = H^-1/2, gamma = d^-1/4, lam = d/B^2, M = ceil(log2(7KH)); beta_k at k = 1."""
+    model = mixture(horizon=9)
+    _, learner, _ = run(HF, model, 1, [0])
+    bound = model.metadata["B"]
+    assert learner.xi == pytest.approx(9**-0.5)
+    assert learner.gamma == pytest.approx(4**-0.25)
+    assert learner.lam == pytest.approx(4 / bound**2)
+    assert learner.n_levels == int(np.ceil(np.log2(7 * 1 * 9)))
+
+
+def test_structure_and_input_errors():
+    inhomogeneous = make_model("zgs-hard", np.random.default_rng(0), dim=3, horizon=3)
+    with pytest.raises(StructureMismatchError, match="time-homogeneous"):
+        HF.check_compatible(inhomogeneous)
+    with pytest.raises(StructureMismatchError, match="mixture"):
+        VTR.check_compatible(make_model("random-linear", np.random.default_rng(0)))
+    with pytest.raises(ValueError, match="explicit beta"):
+        HF.make_config(gamma=0.0)
+    with pytest.raises(ValueError, match="n_levels"):
+        HF.make_config(n_levels=0)
+    with pytest.raises(TypeError, match="unknown"):
+        HF.make_config(levels=3)
