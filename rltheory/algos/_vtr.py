@@ -117,13 +117,18 @@ def home_variances(
     ``Sigma_tilde`` the running one including this episode's earlier steps (``running_inverse``);
     gamma^2 multiplies the norm itself, not its square.
     """
-    running = gamma * gamma * level_norms(regressors, running_inverse)
-    floor = np.maximum(running, xi * xi)
-    sigma2 = np.maximum(floor, 1.0)  # the top level's weight
+    running = level_norms(regressors, running_inverse)
+    variance = np.ones(regressors.shape[:2])  # the top level's variance bound
     if regressors.shape[1] > 1:
-        upper = variance_upper_estimate(regressors, theta, frozen_inverse, beta)
-        sigma2[:, :-1] = np.maximum(upper, floor[:, :-1])
-    return sigma2
+        variance[:, :-1] = variance_upper_estimate(regressors, theta, frozen_inverse, beta)
+    return weight_floor(variance, running, xi, gamma)
+
+
+def weight_floor(variance: np.ndarray, running_norm: np.ndarray, xi: float, gamma: float):
+    """``sigma_bar^2 = max(variance, xi^2, gamma^2 ||phi||_{Sigma_tilde^{-1}})``: the variance- and
+    uncertainty-aware weight of Zhou & Gu 2022 (with a known variance it is their weighted
+    linear-bandit estimator)."""
+    return np.maximum(np.maximum(variance, xi * xi), gamma * gamma * running_norm)
 
 
 def variance_upper_estimate(

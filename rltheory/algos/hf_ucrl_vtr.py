@@ -137,7 +137,9 @@ def monitor(model: FiniteHorizonMDP, learner: VTRCore) -> dict[str, np.ndarray]:
         raise ValueError("monitor needs a time-homogeneous linear mixture model (one theta)")
     error = learner.estimates - theta_star[0]  # [B, M, d]
     quad = (error[..., None, :] @ learner.frozen_gram @ error[..., :, None])[..., 0, 0]
-    ratio = np.sqrt(np.maximum(quad, 0.0)).max(-1) / learner.beta
+    distance = np.sqrt(np.maximum(quad, 0.0)).max(-1)
+    beta = learner.beta
+    ratio = np.divide(distance, beta, out=np.where(distance > 0, np.inf, 0.0), where=beta > 0)
     q_star = optimal(model).q / learner.reward_scale
     gap = (learner.q_values() - q_star).reshape(learner.n_seeds, -1).min(-1)
     return {
