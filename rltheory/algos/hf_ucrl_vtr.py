@@ -37,12 +37,11 @@ from rltheory.mdp import FiniteHorizonMDP, optimal
 
 @register(
     "hf-ucrl-vtr-plus",
-    requires=("mixture", "finite-horizon", "time-homogeneous"),
+    requires=("mixture", "finite-horizon", "time-homogeneous", "unit-total-reward"),
     citation=ZHOUGU2022,
     summary="HF-UCRL-VTR+: M levels of variance- and uncertainty-weighted VTR (HOME weights), "
     "horizon-free; unverified defaults: xi = H^-1/2, M = ceil(log2(7KH)) (Zhao et al. 2023 "
     "values), gamma = d^-1/4, lam = d/B^2",
-    bound="hf-ucrl-vtr-plus-zhougu2022",
 )
 class HFUCRLVTRPlus(VTRCore):
     """HF-UCRL-VTR+ (Zhou & Gu 2022) on a time-homogeneous linear mixture MDP, values in [0, 1].
@@ -125,7 +124,7 @@ def monitor(model: FiniteHorizonMDP, learner: VTRCore) -> dict[str, np.ndarray]:
 
     - ``confidence_ratio``: ``max_m ||theta_hat_m - theta*||_{Sigma_hat_m} / beta_k``;
       ``confidence``: that ratio <= 1 (theta* in every level's ellipsoid);
-    - ``optimism_gap``: ``min_{h,s,a} Q_{k,h}(s,a) - Q*_h(s,a)/R`` (learner's units);
+    - ``optimism_gap``: ``min_{h,s,a} Q_{k,h}(s,a) - Q*_h(s,a)``;
       ``optimistic``: gap >= -1e-9;
     - ``variance_gap``: ``min_{h,s,a,m<M-1} (Vbar_m + E_m) - Var[V_{k,h+1}^(2^m)(s')]`` with
       ``s' ~ P(.|s,a)``
@@ -140,7 +139,7 @@ def monitor(model: FiniteHorizonMDP, learner: VTRCore) -> dict[str, np.ndarray]:
     distance = np.sqrt(np.maximum(quad, 0.0)).max(-1)
     beta = learner.beta
     ratio = np.divide(distance, beta, out=np.where(distance > 0, np.inf, 0.0), where=beta > 0)
-    q_star = optimal(model).q / learner.reward_scale
+    q_star = optimal(model).q
     gap = (learner.q_values() - q_star).reshape(learner.n_seeds, -1).min(-1)
     return {
         "confidence_ratio": ratio,

@@ -11,9 +11,9 @@ frozen at the start of the episode, and update only at episode ends; no trajecto
   ``V^(2^m)`` with weights from the high-order moment estimator
   (:func:`rltheory.algos._vtr.home_variances`) and the variance-aware radius ``beta_k``.
 
-Units: rewards are divided by the problem's total-reward bound R so that values lie in [0, 1]
-(R = 1 in the horizon-free setting, where this is the identity; for per-step models it makes the
-learner scale-free). Q is clipped to [0, 1].
+Setting: every trajectory's total reward is at most 1 (structure tag ``unit-total-reward``; the
+``unit-total-reward`` transform rescales a per-step model), so values lie in [0, 1] and Q is
+clipped to [0, 1].
 
 Cost per episode for B seeds: planning O(B·H·S·A·(S·d + d²)); updates O(B·H·M·(S·d + d²)) by
 Sherman–Morrison on the running inverses, plus a Cholesky refresh every ``refresh_every`` steps;
@@ -98,12 +98,13 @@ class VTRCore(OnlineAlgorithm):
         self.basis = np.asarray(problem.mixture_basis, dtype=float)
         self.n_states, self.n_actions, _, self.dim = self.basis.shape
         self.horizon = int(problem.horizon)
-        bound = problem.total_reward_bound
-        self.reward_scale = float(bound) if bound is not None and bound > 0 else 1.0
-        self.rewards = np.asarray(problem.rewards, dtype=float) / self.reward_scale
+        self.rewards = np.asarray(problem.rewards, dtype=float)
         norm = config.norm_bound if config.norm_bound is not None else problem.norm_bound
         if norm is None or not norm > 0:
-            raise ValueError(f"{type(self).__name__} needs a norm bound B > 0 on theta*")
+            raise ValueError(
+                f"{type(self).__name__} needs a norm bound B > 0 on theta*: the model states none "
+                "(metadata['norm_bound']); pass norm_bound in the algorithm's params"
+            )
         self.norm_bound = float(norm)
         self.n_levels = int(self.levels())
         self.lam = float(self.ridge())
@@ -204,11 +205,10 @@ class VTRCore(OnlineAlgorithm):
 
 @register(
     "ucrl-vtr",
-    requires=("mixture", "finite-horizon", "time-homogeneous"),
+    requires=("mixture", "finite-horizon", "time-homogeneous", "unit-total-reward"),
     citation=AYOUB2020 + "; radius: Abbasi-Yadkori, Pál, Szepesvári, NeurIPS 2011, Thm 2",
     summary="UCRL-VTR: pooled value-targeted ridge regression on phi_V plus an elliptical bonus "
     "(Hoeffding radius, values in [0,1]; lam = 1 and the radius constants are our choice)",
-    bound="ucrl-vtr-ayoub2020",
 )
 class UCRLVTR(VTRCore):
     """UCRL-VTR (Ayoub et al. 2020) on a time-homogeneous linear mixture MDP.

@@ -76,6 +76,9 @@ def riverswim_mixture(
         np.broadcast_to(rewards, (horizon, n_states, 2)),
         _common.point_mass(0, n_states),
         name=f"riverswim-mixture(S={n_states}, H={horizon})",
-        metadata={"B": float(np.linalg.norm(theta)), "mixture": "d = 3 (forward, stay, back)"},
+        metadata={
+            "norm_bound": float(np.linalg.norm(theta)),
+            "mixture": "d = 3 (forward, stay, back)",
+        },
     )
     return one_hot_features(model)

@@ -325,7 +325,9 @@ def tiny_model(requires: frozenset[str] | set[str] = frozenset()) -> FiniteHoriz
 
     The kernel is a linear mixture of two fixed bases (``mixture``), the features are one-hot in
     ``(s, a)`` (``d = 6``, realizing any kernel and reward: ``features``), ``H = 3``, or ``H = 1``
-    when ``bandit`` is required. Deterministic: it does not depend on any seed.
+    when ``bandit`` is required; rewards are divided by H when ``unit-total-reward`` is required.
+    ``metadata["norm_bound"]`` states ``B = ||theta||_2``. Deterministic: it does not depend on
+    any seed.
     """
     if "discounted" in requires:
         raise unittest.SkipTest("the online checks need a finite-horizon model")
@@ -335,14 +337,18 @@ def tiny_model(requires: frozenset[str] | set[str] = frozenset()) -> FiniteHoriz
     towards = np.eye(n_states)[nxt]  # psi_1: move to s + a (mod S)
     spread = np.full((n_states, n_actions, n_states), 1.0 / n_states)  # psi_2: uniform
     basis = np.stack([towards, spread], axis=-1)  # [S, A, S', 2]
-    transitions = LinearMixtureTransitions(basis, np.array([0.7, 0.3]))
+    theta = np.array([0.7, 0.3])
+    transitions = LinearMixtureTransitions(basis, theta)
     rewards = np.array([[0.1, 0.4], [0.0, 0.6], [0.9, 0.2]])
+    if "unit-total-reward" in requires:
+        rewards = rewards / horizon
     return FiniteHorizonMDP(
         transitions,
         np.broadcast_to(rewards, (horizon, n_states, n_actions)),
         np.array([1.0, 0.0, 0.0]),
         features=np.eye(n_states * n_actions).reshape(n_states, n_actions, -1),
         name=f"tiny(S=3, A=2, H={horizon})",
+        metadata={"norm_bound": float(np.linalg.norm(theta))},
     )
 
 
@@ -482,8 +488,11 @@ ALGORITHM_CHECKS: tuple[Check, ...] = (
 
 
 def yield_algorithm_checks(entry: AlgorithmEntry) -> Iterator[Check]:
-    """The generic checks of a registered algorithm."""
-    yield from ALGORITHM_CHECKS
+    """The checks of a registered algorithm: its protocol's conformance checks (the config
+    check alone when the protocol declares none)."""
+    from rltheory.experiments.protocols import get_protocol
+
+    yield from get_protocol(entry.protocol).conformance() or (check_config_defaults,)
 
 
 # --- user-facing runners ------------------------------------------------------------------------

@@ -114,6 +114,7 @@ def test_every_level_converges_to_theta_star_under_uniform_exploration():
         LinearMixtureTransitions(basis / np.sqrt(3.0), theta),
         np.broadcast_to(rewards, (horizon, n_states, n_actions)),
         np.full(n_states, 1.0 / n_states),
+        metadata={"norm_bound": float(np.linalg.norm(theta))},
     )
     learner, env_rngs = learner_on(HF, model, 1600, range(4), n_levels=3, beta=0.0)
     uniform = np.full((4, horizon, n_states, n_actions), 1.0 / n_actions)

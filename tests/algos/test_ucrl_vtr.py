@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rltheory.algos import Problem, get
+from rltheory.algos import Problem, get, structures_of
 from rltheory.algos.registry import StructureMismatchError
 from rltheory.envs import make_model
 from rltheory.envs.transforms import unit_total_reward
@@ -36,20 +36,21 @@ def run(entry, model, n_episodes, seeds, callback=None, **params):
     return result, learner, played
 
 
-def test_problem_carries_mixture_dim_norm_bound_and_total_reward_bound():
-    """Declared metadata wins; otherwise B = max_h ||theta_h|| and the total bound is H max r."""
+def test_problem_carries_mixture_dim_and_the_stated_bounds():
+    """The learner's view carries d of the basis and the model's stated B and total-reward bound;
+    the mixture families state B = max_h ||theta_h||_2, and hf-hard (r = 1/H in one absorbing
+    state) offers the unit-total-reward tag without a transform."""
     model = mixture(horizon=6)
     problem = Problem.from_model(model, 10)
     assert problem.mixture_dim == 4
-    assert problem.norm_bound == model.metadata["B"]
+    theta = model.transitions.theta
+    assert problem.norm_bound == pytest.approx(np.linalg.norm(theta, axis=1).max(), rel=1e-14)
     assert problem.total_reward_bound == 1.0  # declared by unit-total-reward
     hard = make_model("hf-hard", np.random.default_rng(0), dim=3, horizon=7)
-    view = Problem.from_model(hard, 10)
-    assert view.total_reward_bound == pytest.approx(1.0)  # H * (1/H), not declared
-    undeclared = hard.__class__(hard.transitions, hard.rewards, hard.initial_distribution)
-    assert Problem.from_model(undeclared, 10).norm_bound == pytest.approx(
+    assert Problem.from_model(hard, 10).norm_bound == pytest.approx(
         np.linalg.norm(hard.transitions.theta[0])
     )
+    assert {"unit-total-reward", "time-homogeneous", "mixture"} <= structures_of(hard)
     linear = make_model("random-linear", np.random.default_rng(0), horizon=3)
     assert Problem.from_model(linear, 10).mixture_dim is None
 
@@ -98,7 +99,7 @@ def test_ucrl_vtr_estimate_equals_direct_ridge_on_all_pooled_steps():
         )
         np.testing.assert_allclose(learner.frozen_inverse[0, 0], np.linalg.inv(gram), atol=1e-10)
         radius = 0.5 * np.sqrt(2 * np.log(1 / 0.05) + np.linalg.slogdet(gram)[1])
-        radius += model.metadata["B"]
+        radius += model.metadata["norm_bound"]
         np.testing.assert_allclose(learner.beta[0], radius, rtol=1e-10)
 
 
@@ -130,7 +131,7 @@ def test_default_hyperparameters_are_the_thesis_values():
     """xi = H^-1/2, gamma = d^-1/4, lam = d/B^2, M = ceil(log2(7KH)); beta_k at k = 1."""
     model = mixture(horizon=9)
     _, learner, _ = run(HF, model, 1, [0])
-    bound = model.metadata["B"]
+    bound = model.metadata["norm_bound"]
     assert learner.xi == pytest.approx(9**-0.5)
     assert learner.gamma == pytest.approx(4**-0.25)
     assert learner.lam == pytest.approx(4 / bound**2)
@@ -143,6 +144,9 @@ def test_structure_and_input_errors():
         HF.check_compatible(inhomogeneous)
     with pytest.raises(StructureMismatchError, match="mixture"):
         VTR.check_compatible(make_model("random-linear", np.random.default_rng(0)))
+    per_step = make_model("random-mixture", np.random.default_rng(0), horizon=3)
+    with pytest.raises(StructureMismatchError, match="unit-total-reward"):
+        VTR.check_compatible(per_step)
     with pytest.raises(ValueError, match="explicit beta"):
         HF.make_config(gamma=0.0)
     with pytest.raises(ValueError, match="n_levels"):
