@@ -39,7 +39,7 @@ def elliptical_norms(vectors: np.ndarray, inverse: np.ndarray) -> np.ndarray:
     """``||x||_{Sigma^{-1}} = sqrt(x^T Sigma^{-1} x)`` for ``vectors [..., n, d]`` and
     ``inverse [..., d, d]`` (rounding can make the form a hair negative: 0)."""
     left = vectors @ inverse
-    return np.sqrt(np.maximum(np.einsum("...nd,...nd->...n", left, vectors), 0.0))
+    return np.sqrt(np.maximum((left * vectors).sum(-1), 0.0))
 
 
 def optimistic_plan(
@@ -77,13 +77,17 @@ def optimistic_plan(
 def moment_regressors(
     basis_sa: np.ndarray, v_next: np.ndarray, n_levels: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Powers ``V^(2^m)`` ``[B, M, S]`` (by repeated squaring) and the regressors
+    """Powers ``V^(2^m)`` ``[B, M, S]`` (:func:`value_powers`) and the regressors
     ``phi_{V^(2^m)}(s_h, a_h)`` ``[B, M, d]`` from ``basis_sa = phi(.|s_h, a_h) [B, S, d]``."""
-    powers = np.empty((v_next.shape[0], n_levels, v_next.shape[1]))
-    powers[:, 0] = v_next
-    for m in range(1, n_levels):
-        powers[:, m] = powers[:, m - 1] * powers[:, m - 1]
+    powers = value_powers(v_next, n_levels)
     return powers, powers @ basis_sa
+
+
+def value_powers(values: np.ndarray, n_levels: int) -> np.ndarray:
+    """``V^(2^m)`` for ``m < M``: ``values [..., S]`` -> ``[..., M, S]`` (one elementwise ``pow``;
+    level 0 is ``V`` itself exactly)."""
+    exponents = 2.0 ** np.arange(n_levels)
+    return np.power(values[..., None, :], exponents[:, None])
 
 
 def predictions(regressors: np.ndarray, theta: np.ndarray) -> np.ndarray:

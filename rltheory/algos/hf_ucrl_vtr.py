@@ -161,10 +161,7 @@ def _variance_events(model: FiniteHorizonMDP, learner: VTRCore) -> dict[str, np.
     beta = learner.beta[:, None]
     gap = np.full(n_seeds, np.inf)
     for h in range(learner.horizon):
-        powers = np.empty((n_seeds, n_levels, learner.n_states))
-        powers[:, 0] = values[:, h + 1]
-        for m in range(1, n_levels):
-            powers[:, m] = powers[:, m - 1] ** 2
+        powers = _vtr.value_powers(values[:, h + 1], n_levels)  # [B, M, S]
         flat = powers.reshape(n_seeds * n_levels, -1)
         regressors = _vtr.integrate(learner._psi_t, flat, dim)  # [B·M, S·A, d]
         regressors = np.swapaxes(regressors.reshape(n_seeds, n_levels, -1, dim), 1, 2)
