@@ -74,6 +74,14 @@ def optimistic_plan(
     return q, v
 
 
+def greedy(q: np.ndarray, keys: np.ndarray | None = None) -> np.ndarray:
+    """``argmax_a q[..., a]``: the lowest maximizing index, or (``keys`` like ``q``, uniform) the
+    maximizer with the largest key, i.e. a uniform choice among exact ties."""
+    if keys is None:
+        return q.argmax(-1)
+    return np.where(q == q.max(-1, keepdims=True), keys, -1.0).argmax(-1)
+
+
 def moment_regressors(
     basis_sa: np.ndarray, v_next: np.ndarray, n_levels: int
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -45,20 +45,29 @@ ZHOUGU2022 = (
 )
 
 
+TIE_BREAKS = ("lowest", "random")
+
+
 @dataclass(frozen=True)
 class VTRConfig:
     """Shared hyperparameters. ``delta``: failure probability; ``beta_scale`` multiplies the radius
     (1 = theory; smaller = tuned mode, no guarantee); ``beta``: explicit radius (overrides the
     formula and ``beta_scale``); ``norm_bound``: B (None: the problem's); ``refresh_every``: steps
-    between Cholesky refreshes of the running inverses."""
+    between Cholesky refreshes of the running inverses; ``tie_break``: which maximizer of
+    ``Q_{k,h}(s, .)`` to play, ``"lowest"`` index or ``"random"`` (uniform among exact ties, drawn
+    once per episode from the seed's generator). The papers allow any maximizer; ties are common
+    while optimism saturates the clip at 1."""
 
     delta: float = 0.05
     beta_scale: float = 1.0
     beta: float | None = None
     norm_bound: float | None = None
     refresh_every: int = 1000
+    tie_break: str = "lowest"
 
     def __post_init__(self) -> None:
+        if self.tie_break not in TIE_BREAKS:
+            raise ValueError(f"tie_break must be one of {TIE_BREAKS}, got {self.tie_break!r}")
         if not 0.0 < self.delta < 1.0:
             raise ValueError(f"delta must be in (0, 1), got {self.delta}")
         if not self.beta_scale >= 0:
@@ -146,6 +155,10 @@ class VTRCore(OnlineAlgorithm):
         self._q, self._v = _vtr.optimistic_plan(
             self._psi_t, self.rewards, self._theta[:, 0], self._frozen_inverse[:, 0], self.beta
         )
+        keys = None
+        if self.config.tie_break == "random":
+            keys = np.stack([rng.random(self._q.shape[1:]) for rng in self.rngs])
+        self._greedy = _vtr.greedy(self._q, keys)
 
     def _explicit_or(self, formula: float | np.ndarray) -> np.ndarray:
         cfg = self.config
@@ -177,8 +190,8 @@ class VTRCore(OnlineAlgorithm):
         return self._v.copy()
 
     def policy(self) -> np.ndarray:
-        """Greedy ``argmax_a Q_{k,h}(s, a)`` (lowest index on ties): ``int [B, H, S]``."""
-        return self._q.argmax(-1)
+        """Greedy ``argmax_a Q_{k,h}(s, a)`` (ties per ``tie_break``): ``int [B, H, S]``."""
+        return self._greedy.copy()
 
     # ------------------------------------------------------------------ learning
     def update(self, trajectories: Trajectories) -> None:
