@@ -56,18 +56,20 @@ def optimistic_plan(
                                + beta ||phi_{V_{h+1}}(s,a)||_{Sigma_hat^{-1}} ),   V_{H+1} = 0
         V_h(s)   = max_a Q_h(s,a)
 
-    ``rewards [H, S, A]`` in total-reward-<=-1 units, ``theta [B, d]``, ``inverse [B, d, d]``
-    (``Sigma_hat^{-1}``), ``beta [B]``. Returns ``(q [B, H, S, A], v [B, H+1, S])``.
+    ``rewards [H, S, A]`` in total-reward-<=-1 units; per seed and group ``theta [B, G, d]``,
+    ``inverse [B, G, d, d]`` (``Sigma_hat^{-1}``) and ``beta [B, G]``: step h uses group 0 when
+    G = 1 (pooled) and group h when G = H. Returns ``(q [B, H, S, A], v [B, H+1, S])``.
     """
     horizon, n_states, n_actions = rewards.shape
-    n_seeds, dim = theta.shape
+    n_seeds, n_groups, dim = theta.shape
     q = np.empty((n_seeds, horizon, n_states, n_actions))
     v = np.zeros((n_seeds, horizon + 1, n_states))
     flat_rewards = rewards.reshape(horizon, -1)
     for h in range(horizon - 1, -1, -1):
+        g = 0 if n_groups == 1 else h
         f = integrate(psi_t, v[:, h + 1], dim)  # [B, S·A, d]
-        mean = (f @ theta[:, :, None])[..., 0]
-        bonus = beta[:, None] * elliptical_norms(f, inverse)
+        mean = (f @ theta[:, g, :, None])[..., 0]
+        bonus = beta[:, g, None] * elliptical_norms(f, inverse[:, g])
         q_h = np.clip(flat_rewards[h] + mean + bonus, 0.0, 1.0)
         q[:, h] = q_h.reshape(n_seeds, n_states, n_actions)
         v[:, h] = q[:, h].max(-1)

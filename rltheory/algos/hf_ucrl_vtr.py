@@ -92,7 +92,7 @@ class HFUCRLVTRPlus(VTRCore):
 
     def radius(self, k: int) -> np.ndarray:
         if self.config.beta is not None:
-            return self._explicit_or(0.0)
+            return self._explicit_or(0.0)  # the explicit beta
         formula = _vtr.bernstein_radius(
             k,
             dim=self.dim,
@@ -132,8 +132,10 @@ def monitor(model: FiniteHorizonMDP, learner: VTRCore) -> dict[str, np.ndarray]:
       when M = 1); ``variance_covered``: gap >= -1e-9. On the confidence event it holds surely.
     """
     theta_star = np.asarray(model.transitions.theta)
-    if theta_star.shape[0] != 1:
-        raise ValueError("monitor needs a time-homogeneous linear mixture model (one theta)")
+    if theta_star.shape[0] != 1 or learner.n_groups != 1:
+        raise ValueError(
+            "monitor needs a time-homogeneous linear mixture model (one theta) and a pooled learner"
+        )
     error = learner.estimates - theta_star[0]  # [B, M, d]
     quad = (error[..., None, :] @ learner.frozen_gram @ error[..., :, None])[..., 0, 0]
     distance = np.sqrt(np.maximum(quad, 0.0)).max(-1)

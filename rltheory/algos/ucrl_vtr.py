@@ -83,12 +83,14 @@ class VTRConfig:
 
 
 class VTRCore(OnlineAlgorithm):
-    """Pooled value-targeted regression with M levels (shared state and loop).
+    """Value-targeted regression with M levels in G groups (shared state and loop).
 
-    Subclasses choose the number of levels, the ridge parameter, the per-step weights and the
-    radius. State per seed and level: running ``Sigma_tilde_m`` (Gram, inverse, target
-    ``b_m``, ``log det``) and the copies frozen at the last episode end (``Sigma_hat_m``,
-    ``theta_hat_m = Sigma_hat_m^{-1} b_m``), plus the plan ``Q_k``, ``V_k`` of the coming episode.
+    Subclasses choose the number of levels, the groups (G = 1: all steps pooled; G = H: one
+    estimator per step, for time-inhomogeneous kernels), the ridge parameter, the per-step
+    weights and the radius. State per seed and slot (group g, level m at slot ``g M + m``):
+    running ``Sigma_tilde`` (Gram, inverse, target ``b``, ``log det``) and the copies frozen at
+    the last episode end (``Sigma_hat``, ``theta_hat = Sigma_hat^{-1} b``), plus the plan
+    ``Q_k``, ``V_k`` of the coming episode.
     """
 
     Config = VTRConfig
@@ -97,7 +99,8 @@ class VTRCore(OnlineAlgorithm):
         super().__init__(problem, config, rngs)
         if problem.mixture_basis is None:
             raise ValueError(f"{type(self).__name__} needs a linear-mixture basis phi(s'|s,a)")
-        if not problem.time_homogeneous:
+        self.n_groups = int(self.groups(problem))
+        if self.n_groups == 1 and not problem.time_homogeneous:
             raise ValueError(
                 f"{type(self).__name__} pools all steps into one estimator and needs a "
                 "time-homogeneous problem (one kernel and one reward table for every step)"
@@ -118,7 +121,7 @@ class VTRCore(OnlineAlgorithm):
         self.n_levels = int(self.levels())
         self.lam = float(self.ridge())
         self._psi_t = _vtr.integration_matrix(self.basis)
-        shape = (self.n_seeds, self.n_levels)
+        shape = (self.n_seeds, self.n_groups * self.n_levels)
         eye = np.eye(self.dim)
         self._gram = np.broadcast_to(self.lam * eye, (*shape, self.dim, self.dim)).copy()
         self._inverse = np.broadcast_to(eye / self.lam, (*shape, self.dim, self.dim)).copy()
@@ -128,6 +131,10 @@ class VTRCore(OnlineAlgorithm):
         self._freeze()
 
     # ------------------------------------------------------------------ subclass choices
+    def groups(self, problem: Problem) -> int:
+        """Number of estimator groups G: 1 (all steps pooled) or H (one per step)."""
+        return 1
+
     def levels(self) -> int:
         """Number of moment levels M."""
         return 1
@@ -137,7 +144,7 @@ class VTRCore(OnlineAlgorithm):
         raise NotImplementedError
 
     def radius(self, k: int) -> np.ndarray:
-        """Confidence radius ``beta_k`` of 1-based episode k for every seed: ``[B]``."""
+        """Confidence radius ``beta_k`` of 1-based episode k per seed and group: ``[B, G]``."""
         raise NotImplementedError
 
     def weights(self, regressors: np.ndarray) -> np.ndarray:
@@ -151,9 +158,15 @@ class VTRCore(OnlineAlgorithm):
         self._frozen_inverse = self._inverse.copy()
         self._frozen_log_det = self._log_det.copy()
         self._theta = ridge_solve(self._frozen_inverse, self._target)
-        self.beta = np.asarray(self.radius(self.episode + 1), dtype=float)
+        self.radii = np.asarray(self.radius(self.episode + 1), dtype=float)  # [B, G]
+        self.beta = self.radii[:, 0] if self.n_groups == 1 else self.radii
+        level0 = slice(None, None, self.n_levels)  # level 0 of every group
         self._q, self._v = _vtr.optimistic_plan(
-            self._psi_t, self.rewards, self._theta[:, 0], self._frozen_inverse[:, 0], self.beta
+            self._psi_t,
+            self.rewards,
+            self._theta[:, level0],
+            self._frozen_inverse[:, level0],
+            self.radii,
         )
         keys = None
         if self.config.tie_break == "random":
@@ -163,7 +176,8 @@ class VTRCore(OnlineAlgorithm):
     def _explicit_or(self, formula: float | np.ndarray) -> np.ndarray:
         cfg = self.config
         value = cfg.beta if cfg.beta is not None else cfg.beta_scale * formula
-        return np.broadcast_to(np.asarray(value, dtype=float), (self.n_seeds,)).copy()
+        shape = (self.n_seeds, self.n_groups)
+        return np.broadcast_to(np.asarray(value, dtype=float), shape).copy()
 
     @property
     def estimates(self) -> np.ndarray:
@@ -198,14 +212,22 @@ class VTRCore(OnlineAlgorithm):
         """Add episode k's H steps to every level (regressor ``phi_{V^(2^m)_{k,h+1}}(s_h,a_h)``,
         target ``V^(2^m)_{k,h+1}(s_{h+1})``), then freeze and plan episode k+1."""
         states, actions, _ = self.checked_trajectories(trajectories)
-        seeds = np.arange(self.n_seeds)
+        seeds, levels = np.arange(self.n_seeds), self.n_levels
         for h in range(self.horizon):
             basis_sa = self.basis[states[:, h], actions[:, h]]  # [B, S', d]
-            powers, regressors = _vtr.moment_regressors(basis_sa, self._v[:, h + 1], self.n_levels)
+            powers, regressors = _vtr.moment_regressors(basis_sa, self._v[:, h + 1], levels)
             targets = powers[seeds, :, states[:, h + 1]]  # [B, M]
             sigma2 = self.weights(regressors)
+            group = 0 if self.n_groups == 1 else h
+            slots = slice(group * levels, (group + 1) * levels)
             _vtr.weighted_update(
-                self._gram, self._inverse, self._target, self._log_det, regressors, targets, sigma2
+                self._gram[:, slots],
+                self._inverse[:, slots],
+                self._target[:, slots],
+                self._log_det[:, slots],
+                regressors,
+                targets,
+                sigma2,
             )
             self._since_refresh += 1
             if self._since_refresh >= self.config.refresh_every:
@@ -218,16 +240,20 @@ class VTRCore(OnlineAlgorithm):
 
 @register(
     "ucrl-vtr",
-    requires=("mixture", "finite-horizon", "time-homogeneous", "unit-total-reward"),
+    requires=("mixture", "finite-horizon", "unit-total-reward"),
     citation=AYOUB2020 + "; radius: Abbasi-Yadkori, Pál, Szepesvári, NeurIPS 2011, Thm 2",
-    summary="UCRL-VTR: pooled value-targeted ridge regression on phi_V plus an elliptical bonus "
-    "(Hoeffding radius, values in [0,1]; lam = 1 and the radius constants are our choice)",
+    summary="UCRL-VTR: value-targeted ridge regression on phi_V plus an elliptical bonus, steps "
+    "pooled (or one estimator per step: pooled = false); Hoeffding radius for values in [0,1]; "
+    "lam = 1 and the radius constants are our choice",
 )
 class UCRLVTR(VTRCore):
-    """UCRL-VTR (Ayoub et al. 2020) on a time-homogeneous linear mixture MDP.
+    """UCRL-VTR (Ayoub et al. 2020) on a linear mixture MDP with total reward <= 1.
 
-    ``theta_hat = (lam I + sum phi_V phi_V^T)^{-1} sum phi_V V(s')`` over all steps so far; plan
-    with ``beta_k = 1/2 sqrt(2 log(1/delta) + log(det Sigma_hat / lam^d)) + sqrt(lam) B``.
+    ``theta_hat = (lam I + sum phi_V phi_V^T)^{-1} sum phi_V V(s')`` over all steps so far
+    (``pooled``, the default: needs a time-homogeneous kernel) or over step h's samples only
+    (``pooled = False``: one estimator per step, the time-inhomogeneous setting of Zhou, Gu,
+    Szepesvári 2021); plan with
+    ``beta_k = 1/2 sqrt(2 log(1/delta) + log(det Sigma_hat / lam^d)) + sqrt(lam) B`` (per group).
     Not verified against the paper: its exact radius constants and lam (we use lam = 1 and the
     self-normalized radius for 1/2-sub-Gaussian targets); the paper plans over the ellipsoid,
     which for the linear value ``<theta, phi_V>`` is the closed-form bonus used here.
@@ -235,20 +261,25 @@ class UCRLVTR(VTRCore):
 
     @dataclass(frozen=True)
     class Config(VTRConfig):
-        """``lam``: ridge parameter (our default 1)."""
+        """``lam``: ridge parameter (our default 1); ``pooled``: one estimator for all steps
+        (True) or one per step (False)."""
 
         lam: float = 1.0
+        pooled: bool = True
 
         def __post_init__(self) -> None:
             super().__post_init__()
             if not self.lam > 0:
                 raise ValueError(f"lam must be > 0, got {self.lam}")
 
+    def groups(self, problem: Problem) -> int:
+        return 1 if self.config.pooled else int(problem.horizon)
+
     def ridge(self) -> float:
         return self.config.lam
 
     def radius(self, k: int) -> np.ndarray:
         formula = _vtr.hoeffding_radius(
-            self._frozen_log_det[:, 0], self.config.delta, self.lam, self.norm_bound
+            self._frozen_log_det, self.config.delta, self.lam, self.norm_bound
         )
         return self._explicit_or(formula)

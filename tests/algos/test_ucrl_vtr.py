@@ -10,6 +10,7 @@ from rltheory.algos.registry import StructureMismatchError
 from rltheory.envs import make_model
 from rltheory.envs.transforms import unit_total_reward
 from rltheory.experiments.loops import make_online, run_online, seed_generators
+from rltheory.mdp import Trajectories
 
 HF = get("hf-ucrl-vtr-plus")
 VTR = get("ucrl-vtr")
@@ -185,3 +186,33 @@ def test_random_tie_break_batched_equals_alone_and_is_seeded():
         np.testing.assert_allclose(together.regret[b], alone.regret[0], rtol=0, atol=1e-12)
     with pytest.raises(ValueError, match="tie_break"):
         HF.make_config(tie_break="first")
+
+
+def test_per_step_ucrl_vtr_equals_direct_ridge_per_step_on_an_inhomogeneous_model():
+    """pooled = False keeps one estimator per step: theta_hat_h solves the ridge problem on step
+    h's samples only (Zhou-Gu-Szepesvári hard instance, per-step theta_h, rewards / H); the
+    pooled learner refuses that model."""
+    from rltheory.mdp import draw_uniforms, rollout_from_uniforms
+
+    model = unit_total_reward(make_model("zgs-hard", np.random.default_rng(1), dim=3, horizon=4))
+    basis, horizon = model.mixture_basis, model.horizon
+    env_rngs, algo_rngs = seed_generators([np.random.SeedSequence(5)])
+    config = VTR.make_config(pooled=False, beta_scale=0.05)
+    learner = make_online(VTR, model, 10, config, algo_rngs)
+    rows = {h: [] for h in range(horizon)}
+    targets = {h: [] for h in range(horizon)}
+    for _ in range(10):
+        values = learner.values()[0]
+        batch = rollout_from_uniforms(model, learner.policy(), draw_uniforms(env_rngs, 1, horizon))
+        s, a = batch.states[0, 0], batch.actions[0, 0]
+        for h in range(horizon):
+            rows[h].append(np.einsum("td,t->d", basis[s[h], a[h]], values[h + 1]))
+            targets[h].append(values[h + 1][s[h + 1]])
+        learner.update(Trajectories(batch.states[:, 0], batch.actions[:, 0], batch.rewards[:, 0]))
+        for h in range(horizon):
+            x, y = np.array(rows[h]), np.array(targets[h])
+            expected = np.linalg.solve(np.eye(3) + x.T @ x, x.T @ y)
+            np.testing.assert_allclose(learner.estimates[0, h], expected, rtol=0, atol=1e-10)
+    assert learner.beta.shape == (1, horizon)
+    with pytest.raises(ValueError, match="time-homogeneous"):
+        make_online(VTR, model, 10, VTR.make_config(), algo_rngs)
