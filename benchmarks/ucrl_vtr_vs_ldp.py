@@ -11,9 +11,11 @@ elliptical bonus with a constant radius ``--beta`` (the peer's radius schedule
 object, a monkeypatch, not an edit of its file), Q clipped to [0, H], exact per-episode regret by
 backward induction on both sides. Ours runs in total-reward-<=-1 units (rewards / H, lam / H^2,
 beta / H, clip 1), which is the same algorithm scaled by 1/H; its regret is multiplied by H for
-the comparison. Differences that remain: the peer's first episode plays Q = 0 (action 0), ours
-plans with the bonus; the environments draw from different random streams, so regrets agree in
-distribution, not path by path.
+the comparison. The peer's own first episode plays Q = 0 (so its V = 0 makes that episode's
+regressors zero); we start it from our first plan instead (its ``Q`` array set before ``run``).
+With that, :func:`check_same_algorithm` feeds one trajectory stream to both and requires their
+Q to agree (to 1e-9) for a few episodes before anything is timed. The environments then draw
+from different random streams, so regrets agree in distribution, not path by path.
 
 The peer file is copied into a fresh temporary directory outside the repository and imported
 from there. Runs alternate (peer, ours) for ``--reps`` repetitions; reported: ms per episode
@@ -43,7 +45,7 @@ from rltheory.algos import registry
 from rltheory.envs import make_model
 from rltheory.envs.transforms import unit_total_reward
 from rltheory.experiments.loops import make_online, run_online, seed_generators
-from rltheory.mdp import FiniteHorizonMDP, LinearMixtureTransitions
+from rltheory.mdp import FiniteHorizonMDP, LinearMixtureTransitions, Trajectories
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -98,12 +100,54 @@ def check_same_kernel(module, model: FiniteHorizonMDP, theta: np.ndarray, instan
                     raise AssertionError(f"kernels differ at h={h}, s={s}, a={a}")
 
 
-def run_peer(module, dim, horizon, instance_k, theta, n_episodes, beta, seed):
-    np.random.seed(seed)  # noqa: NPY002  (the peer draws from numpy's global generator)
-    env = module.HardToLearn(d=dim, H=horizon, K=instance_k)
+def ours_learner(model, horizon, n_episodes, beta, seed):
+    """Our per-step UCRL-VTR in total-reward-<=-1 units: lam / H^2, beta / H."""
+    entry = registry.get("ucrl-vtr")
+    config = entry.make_config(pooled=False, beta=beta / horizon, lam=1.0 / horizon**2)
+    env_rngs, algo_rngs = seed_generators([np.random.SeedSequence(seed)])
+    return make_online(entry, model, n_episodes, config, algo_rngs), env_rngs
+
+
+def peer_agent(module, model, theta, instance_k, n_episodes, beta):
+    """The peer's agent on our kernel, constant radius, started from our first plan (x H)."""
+    horizon = model.horizon
+    env = module.HardToLearn(d=theta.shape[1], H=horizon, K=instance_k)
     env.theta = theta.copy()
     agent = module.LDP_UCRL_VTR(env, K=n_episodes, epsilon="infty")
     agent.UCB = lambda h, k: beta  # constant radius (see the module docstring)
+    first, _ = ours_learner(model, horizon, n_episodes, beta, 0)
+    agent.Q[:horizon] = horizon * first.q_values()[0]
+    agent.V = agent.Q.max(-1)
+    return env, agent
+
+
+def check_same_algorithm(module, model, theta, instance_k, beta, n_episodes=5):
+    """Drive both learners with the peer's trajectories; their Q must agree (x H) to 1e-9."""
+    horizon = model.horizon
+    np.random.seed(12345)  # noqa: NPY002
+    env, agent = peer_agent(module, model, theta, instance_k, n_episodes, beta)
+    ours, _ = ours_learner(model, horizon, n_episodes, beta, 0)
+    for k in range(n_episodes):
+        env.reset()
+        if k:
+            agent.update_user(k)
+            gap = np.abs(agent.Q[:horizon] - horizon * ours.q_values()[0]).max()
+            if gap > 1e-9:
+                raise AssertionError(f"episode {k}: peer and ours differ in Q by {gap:.3g}")
+        states, actions, done = [env.current_state], [], 0
+        while not done:
+            s, h = env.current_state, env.current_timestep
+            a = int(np.argmax(agent.Q[h, s]))
+            _, s_next, done = env.advance(a)
+            agent.update_server(s, a, s_next, h)
+            states.append(s_next)
+            actions.append(a)
+        ours.update(Trajectories(np.array([states]), np.array([actions]), np.zeros((1, horizon))))
+
+
+def run_peer(module, model, theta, instance_k, n_episodes, beta, seed):
+    np.random.seed(seed)  # noqa: NPY002  (the peer draws from numpy's global generator)
+    _, agent = peer_agent(module, model, theta, instance_k, n_episodes, beta)
     silent = open(os.devnull, "w")  # noqa: SIM115  (tqdm progress bar)
     stderr, sys.stderr = sys.stderr, silent
     try:
@@ -117,10 +161,7 @@ def run_peer(module, dim, horizon, instance_k, theta, n_episodes, beta, seed):
 
 
 def run_ours(model, horizon, n_episodes, beta, seed):
-    entry = registry.get("ucrl-vtr")
-    config = entry.make_config(pooled=False, beta=beta / horizon, lam=1.0 / horizon**2)
-    env_rngs, algo_rngs = seed_generators([np.random.SeedSequence(seed)])
-    learner = make_online(entry, model, n_episodes, config, algo_rngs)
+    learner, env_rngs = ours_learner(model, horizon, n_episodes, beta, seed)
     start = time.perf_counter()
     run = run_online(model, learner, n_episodes, env_rngs)
     return time.perf_counter() - start, float(run.regret.sum()) * horizon
@@ -140,12 +181,11 @@ def main() -> None:
     model, theta = instance(args.d, args.H, args.instance_K)
     check_same_kernel(module, model, theta, args.instance_K)
     model = unit_total_reward(model)
+    check_same_algorithm(module, model, theta, args.instance_K, args.beta)
     load_before = os.getloadavg()[0]
     peer, ours = [], []
     for rep in range(args.reps):
-        peer.append(
-            run_peer(module, args.d, args.H, args.instance_K, theta, args.K, args.beta, rep)
-        )
+        peer.append(run_peer(module, model, theta, args.instance_K, args.K, args.beta, rep))
         ours.append(run_ours(model, args.H, args.K, args.beta, rep))
     load_after = os.getloadavg()[0]
     ms = {
