@@ -82,7 +82,7 @@ printf('\\n');
 def instance(n_agents: int):
     """The Figure 1 family's model, its exact theta*^(1) (uniform policy) and the export."""
     model = make_model(
-        "fedsarsa-synthetic", n_agents=n_agents, eps_p=0.1, eps_r=0.1, reward_clip="authors"
+        "fedsarsa-synthetic", 0, n_agents=n_agents, eps_p=0.1, eps_r=0.1, reward_clip="authors"
     )
     return model, exact_targets(model, float("inf"))
 

@@ -89,7 +89,7 @@ def reference_fedsarsa(model, temperature, alpha, n_steps, local_steps, env_rng,
 @pytest.mark.parametrize("local_steps", [1, 7])
 def test_one_agent_equals_single_agent_sarsa_bit_for_bit(local_steps):
     """N = 1: synchronisation is a no-op and FedSARSA is single-agent SARSA."""
-    model = make_model("fedsarsa-synthetic", n_agents=1, n_states=20)
+    model = make_model("fedsarsa-synthetic", 0, n_agents=1, n_states=20)
     env, algo = _rngs([3])
     learner = _learner("fedsarsa", model, 300, algo, temperature=0.5, step_size=0.05)
     outputs, _ = drive(model, learner, env, 300, local_steps)
@@ -100,7 +100,7 @@ def test_one_agent_equals_single_agent_sarsa_bit_for_bit(local_steps):
 
 def test_fedsarsa_matches_scalar_reference_with_heterogeneous_agents():
     """N = 3 heterogeneous agents, K = 4: the batched learner equals the scalar pseudocode."""
-    model = make_model("fedsarsa-synthetic", n_agents=3, n_states=15, eps_p=0.5, eps_r=0.3)
+    model = make_model("fedsarsa-synthetic", 0, n_agents=3, n_states=15, eps_p=0.5, eps_r=0.3)
     env, algo = _rngs([8])
     learner = _learner("fedsarsa", model, 200, algo, temperature=0.7, step_size=0.05)
     outputs, _ = drive(model, learner, env, 200, 4)
@@ -113,7 +113,7 @@ def test_identical_agents_one_local_step_equal_minibatch_sarsa():
     """Identical agents, K = 1: theta <- theta + (alpha/N) sum_i g_i(theta) over N independent
     chains (minibatch SARSA), up to the rounding of mean(theta + alpha g_i) vs theta + alpha
     mean(g_i); the actions played are identical."""
-    model = make_model("fedsarsa-synthetic", n_agents=4, n_states=12, eps_p=0.0, eps_r=0.0)
+    model = make_model("fedsarsa-synthetic", 0, n_agents=4, n_states=12, eps_p=0.0, eps_r=0.0)
     n_steps, alpha, tau = 150, 0.05, 0.5
     env, algo = _rngs([5])
     learner = _learner("fedsarsa", model, n_steps, algo, temperature=tau, step_size=alpha)
@@ -141,7 +141,7 @@ def test_identical_agents_one_local_step_equal_minibatch_sarsa():
 
 def test_never_synchronising_equals_independent_agents_averaged_once():
     """K >= T: FedSARSA's output is the average of N independent SARSA learners' final iterates."""
-    model = make_model("fedsarsa-synthetic", n_agents=3, n_states=10, eps_p=1.0, eps_r=1.0)
+    model = make_model("fedsarsa-synthetic", 0, n_agents=3, n_states=10, eps_p=1.0, eps_r=1.0)
     env, algo = _rngs([1, 2])
     fed = _learner("fedsarsa", model, 120, algo, temperature=1.0)
     fed_out, _ = drive(model, fed, env, 120, 10**6)
@@ -155,7 +155,7 @@ def test_never_synchronising_equals_independent_agents_averaged_once():
 
 
 def test_batched_seeds_equal_each_seed_alone():
-    model = make_model("federated-garnet", n_agents=3)
+    model = make_model("federated-garnet", 0, n_agents=3)
     seeds = [11, 12, 13]
     env, algo = _rngs(seeds)
     together, _ = drive(model, _learner("fedsarsa", model, 100, algo, temperature=2.0), env, 100, 5)
@@ -169,7 +169,7 @@ def test_batched_seeds_equal_each_seed_alone():
 
 def test_uniform_policy_makes_sarsa_td0_of_the_uniform_policy():
     """tau = inf: actions never depend on theta (SARSA is TD(0) policy evaluation)."""
-    model = make_model("federated-garnet", n_agents=2)
+    model = make_model("federated-garnet", 0, n_agents=2)
     played = []
     for theta0 in (0.0, 5.0):
         env, algo = _rngs([4])
@@ -189,7 +189,7 @@ def test_uniform_policy_makes_sarsa_td0_of_the_uniform_policy():
 )
 def test_projection_keeps_the_norm_within_the_radius(algorithm, placement):
     """||theta|| <= R at every server round (server placement) or every step (local)."""
-    model = make_model("fedsarsa-synthetic", n_agents=3, n_states=10, eps_p=0.5, eps_r=0.5)
+    model = make_model("fedsarsa-synthetic", 0, n_agents=3, n_states=10, eps_p=0.5, eps_r=0.5)
     radius = 2.0
     env, algo = _rngs([0, 1])
     learner = _learner(
@@ -204,7 +204,7 @@ def test_projection_keeps_the_norm_within_the_radius(algorithm, placement):
 
 
 def test_inactive_projection_equals_the_unprojected_path():
-    model = make_model("federated-garnet", n_agents=2)
+    model = make_model("federated-garnet", 0, n_agents=2)
     runs = []
     for radius in (float("inf"), 1e6):
         env, algo = _rngs([2])
@@ -226,7 +226,7 @@ def test_decaying_schedule_and_weighted_average():
     for t in (1, 10, 1000):
         assert step_size(t, alpha0, "decaying") * (1 / alpha0 + t) == pytest.approx(1.0, abs=1e-15)
         assert step_size(t, alpha0, "constant") == alpha0
-    model = make_model("federated-garnet", n_agents=2)
+    model = make_model("federated-garnet", 0, n_agents=2)
     env, algo = _rngs([6])
     learner = _learner(
         "fedsarsa", model, 30, algo, schedule="decaying", step_size=alpha0, temperature=2.0

@@ -65,7 +65,7 @@ def test_sampled_state_actions_follow_the_exact_stationary_law(family, params):
     """10 seeds x 400 identical agents' chains run 200 steps under pi_theta; their final (s, a) are
     independent draws from a law within TV ~ lambda_2^200 of mu = nu(s) pi(a|s), tested by
     chi-square at level 1e-4 (false-failure probability about 1e-4). Also fails a wrong law."""
-    model = make_model(family, n_agents=400, **params)
+    model = make_model(family, 0, n_agents=400, **params)
     rng = np.random.default_rng(5)
     theta = rng.normal(size=model.dim)
     s, a = _final_state_actions(model, theta, 0.5, 200)
@@ -91,7 +91,7 @@ def test_linear_speedup_of_the_steady_state_error():
     tails = {}
     for n_agents in (1, 10):
         model = make_model(
-            "fedsarsa-synthetic", n_agents=n_agents, n_states=20, eps_p=0.0, eps_r=0.0
+            "fedsarsa-synthetic", 0, n_agents=n_agents, n_states=20, eps_p=0.0, eps_r=0.0
         )
         targets = exact_targets(model, 100.0)
         entry = get("fedsarsa")

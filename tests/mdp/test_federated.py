@@ -45,7 +45,7 @@ def test_stacked_kernels_match_each_agent():
         ("fedsarsa-synthetic", {"n_states": 9, "n_agents": 3, "eps_p": 0.5}),
         ("federated-garnet", {"n_agents": 3}),
     ):
-        model = make_model(family, **params)
+        model = make_model(family, 0, **params)
         rng = np.random.default_rng(1)
         n, s, a = model.n_agents, model.n_states, model.n_actions
         dense = np.stack([m.transitions.dense()[0] for m in model.agents])
@@ -90,9 +90,9 @@ def test_heterogeneity_definitions_on_a_hand_built_pair():
 
 
 def test_synthetic_generator_nominal_agent_nesting_and_realised_heterogeneity():
-    small = make_model("fedsarsa-synthetic", n_agents=2, eps_p=0.2, eps_r=0.1)
-    big = make_model("fedsarsa-synthetic", n_agents=5, eps_p=0.2, eps_r=0.1)
-    flat = make_model("fedsarsa-synthetic", n_agents=4, eps_p=0.0, eps_r=0.0)
+    small = make_model("fedsarsa-synthetic", 0, n_agents=2, eps_p=0.2, eps_r=0.1)
+    big = make_model("fedsarsa-synthetic", 0, n_agents=5, eps_p=0.2, eps_r=0.1)
+    flat = make_model("fedsarsa-synthetic", 0, n_agents=4, eps_p=0.0, eps_r=0.0)
     for i in range(2):  # agents are drawn one after another: the same for every N > i
         np.testing.assert_array_equal(small.agents[i].rewards, big.agents[i].rewards)
         np.testing.assert_array_equal(small.kernels.arrays[i], big.kernels.arrays[i])
@@ -107,12 +107,12 @@ def test_synthetic_generator_nominal_agent_nesting_and_realised_heterogeneity():
     phi = big.features
     assert phi.shape == (100, 100, 25) and np.all(phi.sum(-1) == 1)
     assert phi[7, 13].argmax() == (7 % 5) * 5 + 13 % 5
-    authors = make_model("fedsarsa-synthetic", n_agents=5, eps_r=1.0, reward_clip="authors")
+    authors = make_model("fedsarsa-synthetic", 0, n_agents=5, eps_r=1.0, reward_clip="authors")
     assert authors.reward_bound == 20.0 and authors.rewards.min() >= 0.0
 
 
 def test_garnet_types_alternate_with_branching_support():
-    model = make_model("federated-garnet", n_agents=5, branching=2)
+    model = make_model("federated-garnet", 0, n_agents=5, branching=2)
     dense = model.kernels.dense()
     assert np.all((dense > 0).sum(-1) == 2)
     np.testing.assert_array_equal(dense[0], dense[2])
@@ -144,7 +144,7 @@ def test_fixed_points_have_tiny_residuals_and_solve_the_dense_system(family):
         if family != "federated-garnet"
         else {"n_agents": 3}
     )
-    model = make_model(family, **params)
+    model = make_model(family, 0, **params)
     tau = 2.0
     per_agent = sarsa.agent_fixed_points(model, tau)
     fed = sarsa.federated_fixed_point(model, tau)
@@ -162,7 +162,7 @@ def test_fixed_points_have_tiny_residuals_and_solve_the_dense_system(family):
 
 def test_uniform_policy_fixed_point_is_the_exact_q_of_the_uniform_policy():
     """tau = inf with one-hot features: theta* = Q^unif solving (I - gamma P_pi) Q = r."""
-    model = make_model("federated-garnet", n_agents=2)
+    model = make_model("federated-garnet", 0, n_agents=2)
     theta = sarsa.agent_fixed_points(model, float("inf")).theta
     n_s, n_a = model.n_states, model.n_actions
     for i in range(2):
@@ -173,7 +173,7 @@ def test_uniform_policy_fixed_point_is_the_exact_q_of_the_uniform_policy():
 
 
 def test_homogeneous_targets_coincide():
-    model = make_model("fedsarsa-synthetic", n_agents=3, n_states=12, eps_p=0.0, eps_r=0.0)
+    model = make_model("fedsarsa-synthetic", 0, n_agents=3, n_states=12, eps_p=0.0, eps_r=0.0)
     per_agent = sarsa.agent_fixed_points(model, 1.0).theta
     fed = sarsa.federated_fixed_point(model, 1.0).theta[0]
     avg = sarsa.averaged_fixed_point(model, 1.0).theta[0]
@@ -216,7 +216,7 @@ def test_uniform_stream_does_not_depend_on_the_block_size_or_the_batch():
 def test_continuing_chains_validate_actions_and_never_reset():
     from rltheory.mdp.continuing import ContinuingChains
 
-    model = make_model("federated-garnet", n_agents=2)
+    model = make_model("federated-garnet", 0, n_agents=2)
     chains = ContinuingChains(model, [np.random.default_rng(0)])
     with pytest.raises(ValueError, match="shape"):
         chains.step(np.zeros((1, 3), dtype=int))
