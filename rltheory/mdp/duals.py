@@ -55,8 +55,18 @@ def tv_regularized(
     return expectation(weights, np.minimum(values, (v_min + lam)[..., None]))
 
 
+def _kl_shift(weights: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Smallest value carrying nonzero weight in each row ``[..., d, 1]`` (0 for empty rows)."""
+    shift = np.where(weights != 0, values[..., None, :], np.inf).min(-1, keepdims=True)
+    return np.where(np.isfinite(shift), shift, 0.0)
+
+
 def _kl_log_form(
-    weights: np.ndarray, values: np.ndarray, lam: np.ndarray, log_floor: np.ndarray | None
+    weights: np.ndarray,
+    values: np.ndarray,
+    lam: np.ndarray,
+    log_floor: np.ndarray | None,
+    shift: np.ndarray | None = None,
 ) -> np.ndarray:
     """``-lam log max(w @ exp(-V / lam), exp(log_floor))`` per coordinate, in log space.
 
@@ -66,10 +76,10 @@ def _kl_log_form(
     ``-lam log_floor``. ``log_floor=None`` means no clip (the estimate must then be positive).
     """
     weights = np.asarray(weights, dtype=float)
-    values = np.asarray(values, dtype=float)[..., None, :]
+    values = np.asarray(values, dtype=float)
+    shift = _kl_shift(weights, values) if shift is None else shift
+    values = values[..., None, :]
     lam = np.asarray(lam, dtype=float)[..., None]
-    shift = np.where(weights != 0, values, np.inf).min(-1, keepdims=True)
-    shift = np.where(np.isfinite(shift), shift, 0.0)
     inner = (weights * np.exp(-np.maximum(values - shift, 0.0) / lam)).sum(-1)
     shift, lam = shift[..., 0], lam[..., 0]
     keep = inner > 0
@@ -216,8 +226,8 @@ def kl_ball(
     rho: np.ndarray | float,
     floor: float | None = None,
     *,
-    n_grid: int = 48,
-    n_refine: int = 80,
+    n_grid: int = 32,
+    n_refine: int = 50,
 ) -> np.ndarray:
     """KL-ball dual ``sup_{alpha > 0} -alpha log max(E_w e^{-V/alpha}, floor) - alpha rho``.
 
@@ -239,10 +249,11 @@ def kl_ball(
     low = np.broadcast_to(np.log(1e-9 * spread), batch)
     high = np.broadcast_to(np.log(spread / rho), batch)
     log_floor = None if floor is None else float(np.log(floor))
+    shift = _kl_shift(weights, values)
 
     def objective(log_alpha: np.ndarray) -> np.ndarray:
         alpha = np.exp(log_alpha)
-        return _kl_log_form(weights, values, alpha, log_floor) - alpha * rho
+        return _kl_log_form(weights, values, alpha, log_floor, shift) - alpha * rho
 
     grid = np.linspace(0.0, 1.0, n_grid)
     scores = np.stack([objective(low + t * (high - low)) for t in grid], -1)
