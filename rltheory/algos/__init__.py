@@ -6,12 +6,12 @@ decorator runs: adding an algorithm is one new file.
 
 from rltheory._discovery import import_public_modules
 from rltheory.algos.protocols import (
-    METRICS,
     STRUCTURES,
     FederatedAlgorithm,
     OfflineAlgorithm,
     OnlineAlgorithm,
     Problem,
+    missing_structures,
     structures_of,
 )
 from rltheory.algos.registry import (
@@ -26,7 +26,6 @@ from rltheory.algos.registry import (
 import_public_modules(__name__, __path__)
 
 __all__ = [
-    "METRICS",
     "STRUCTURES",
     "AlgorithmEntry",
     "FederatedAlgorithm",
@@ -37,6 +36,7 @@ __all__ = [
     "UnknownAlgorithmError",
     "entries",
     "get",
+    "missing_structures",
     "register",
     "structures_of",
 ]
