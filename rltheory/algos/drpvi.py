@@ -12,8 +12,9 @@ worst-case next value differs (``hat mu_h = Lambda_h^{-1} sum_tau phi_tau e_{s'_
   ``hat w_{h,i} = sup_{alpha > 0} -alpha log max((hat mu_h e^{-hat V_{h+1}/alpha})_i, floor) -
   alpha rho_i``, by a log-grid scan and golden-section refinement.
 
-``rho`` is a scalar, one radius per coordinate ``[d]``, or one row per step ``[H][d]`` (Tang et
-al.'s simulated runs perturb only coordinate 4 at step 1). Not verified in the papers [D]:
+``rho`` is one radius; ``rho_coordinate`` and ``rho_step`` (1-based, None = all) restrict it to
+one coordinate and/or one step, the other radii being 0 (Tang et al.'s simulated runs perturb
+only coordinate 4 at step 1: ``rho_coordinate = 4, rho_step = 1``). Not verified in the papers [D]:
 ``beta = 1`` (the authors' code value; no theory value is reproduced here), the ``alpha`` range of
 DRVI-L, ``[1e-9 s, s / rho]`` with ``s`` the spread of ``hat V_{h+1}``, and its clip
 ``floor = 1e-6`` of the inner estimate (the authors' code).
@@ -27,7 +28,8 @@ import numpy as np
 
 from rltheory.algos._pessimism import Estimator, PessimisticLearner, StepStatistics, check_common
 from rltheory.algos.registry import register
-from rltheory.mdp import duals
+from rltheory.mdp import RobustMDP, duals
+from rltheory.mdp.robust import robust_or_none as _robust_or_none
 
 LIUXU2024 = (
     "Liu & Xu. Minimax optimal and computationally efficient algorithms for distributionally "
@@ -39,24 +41,15 @@ MA2022 = (
 )
 
 
-def _radii(rho, horizon: int, dim: int) -> np.ndarray:
-    """``rho`` as ``[H, d]`` (from a scalar, ``[d]`` or ``[H][d]``)."""
-    array = np.asarray(rho, dtype=float)
-    if array.ndim == 0 or array.shape == (dim,):
-        return np.broadcast_to(array, (horizon, dim))
-    if array.shape == (horizon, dim):
-        return array
-    raise ValueError(
-        f"rho must be a scalar, [d={dim}] or [H={horizon}][d={dim}]; got {array.shape}"
-    )
-
-
 @dataclass(frozen=True)
 class RobustConfig:
-    """``rho``: radius (scalar, [d] or [H][d]); ``beta``: penalty scale [D: authors' code value];
-    ``ridge``: gamma; ``penalty``: penalty shape (Liu & Xu: d-rectangular); ``floor``: ``(.)^+``."""
+    """``rho``: radius; ``rho_coordinate``/``rho_step``: restrict it to one coordinate / step
+    (1-based; None = all); ``beta``: penalty scale [D: authors' code value]; ``ridge``: gamma;
+    ``penalty``: penalty shape (Liu & Xu: d-rectangular); ``floor``: the ``(.)^+``."""
 
-    rho: float | tuple = 0.1
+    rho: float = 0.1
+    rho_coordinate: int | None = None
+    rho_step: int | None = None
     beta: float = 1.0
     ridge: float = 1.0
     penalty: str = "d-rectangular"
@@ -64,15 +57,34 @@ class RobustConfig:
 
     def __post_init__(self) -> None:
         check_common(self)
-        array = np.asarray(self.rho, dtype=float)
-        if array.ndim > 2 or not np.all(np.isfinite(array)) or np.any(array < 0):
-            raise ValueError(f"rho must be finite, >= 0, at most [H][d]; got {self.rho!r}")
-        if isinstance(self.rho, list):  # TOML arrays: keep the config hashable
-            object.__setattr__(self, "rho", _as_tuple(self.rho))
+        if not (np.isfinite(self.rho) and self.rho >= 0):
+            raise ValueError(f"rho must be finite and >= 0, got {self.rho!r}")
+        for name in ("rho_coordinate", "rho_step"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+            ):
+                raise ValueError(f"{name} must be a 1-based index or None, got {value!r}")
 
-
-def _as_tuple(value):
-    return tuple(_as_tuple(v) for v in value) if isinstance(value, list | tuple) else value
+    def radii(self, horizon: int, dim: int) -> np.ndarray:
+        """The radius of every (step, coordinate): ``[H, d]``."""
+        for name, value, size in (
+            ("rho_step", self.rho_step, horizon),
+            ("rho_coordinate", self.rho_coordinate, dim),
+        ):
+            if value is not None and value > size:
+                raise ValueError(f"{name} = {value} exceeds {size}")
+        rows = (
+            np.ones(horizon, bool)
+            if self.rho_step is None
+            else np.arange(horizon) == self.rho_step - 1
+        )
+        cols = (
+            np.ones(dim, bool)
+            if self.rho_coordinate is None
+            else np.arange(dim) == self.rho_coordinate - 1
+        )
+        return self.rho * (rows[:, None] & cols[None, :])
 
 
 class _BallLearner(PessimisticLearner):
@@ -80,7 +92,15 @@ class _BallLearner(PessimisticLearner):
         return float(self.config.beta)
 
     def radii(self) -> np.ndarray:
-        return _radii(self.config.rho, self.horizon, self.features.shape[-1])
+        return self.config.radii(self.horizon, self.features.shape[-1])
+
+    def criterion(self, model) -> RobustMDP | None:
+        """The d-DRMDP whose exact robust value this learner targets (None when the radius
+        differs across steps or is 0, or when the model is not d-rectangular)."""
+        if self.config.rho_step is not None or self.config.rho == 0:
+            return None
+        radius = self.radii()[0] if self.config.rho_coordinate is not None else self.config.rho
+        return _robust_or_none(model, self.divergence, radius, "constrained")
 
 
 @register(
@@ -92,11 +112,13 @@ class _BallLearner(PessimisticLearner):
 class DRPVI(_BallLearner):
     """DRPVI (Liu & Xu 2024) with the exact breakpoint maximiser of the TV-ball dual."""
 
+    divergence = "tv"
+
     @dataclass(frozen=True)
     class Config(RobustConfig):
         def __post_init__(self) -> None:
             super().__post_init__()
-            if np.any(np.asarray(self.rho, dtype=float) > 1):
+            if self.rho > 1:
                 raise ValueError(f"a TV radius rho lies in [0, 1], got {self.rho!r}")
 
     def estimator(self, statistics: StepStatistics) -> Estimator:
@@ -117,16 +139,18 @@ class DRPVI(_BallLearner):
 class DRVIL(_BallLearner):
     """DRVI-L (Ma et al. 2022) with a vectorized 1-D solve of the KL-ball dual."""
 
+    divergence = "kl"
+
     @dataclass(frozen=True)
     class Config(RobustConfig):
-        """``floor``-clip ``inner_floor`` of the estimate ``hat mu_h e^{-V/alpha}`` [D]."""
+        """``inner_floor``: lower clip of the estimate ``hat mu_h e^{-V/alpha}`` [D]."""
 
         inner_floor: float = 1e-6
 
         def __post_init__(self) -> None:
             super().__post_init__()
-            if np.any(np.asarray(self.rho, dtype=float) <= 0):
-                raise ValueError(f"a KL radius rho must be > 0, got {self.rho!r}")
+            if self.rho <= 0 or self.rho_coordinate is not None or self.rho_step is not None:
+                raise ValueError(f"DRVI-L needs one radius rho > 0 everywhere, got {self.rho!r}")
             if not 0 < self.inner_floor < 1:
                 raise ValueError(f"inner_floor must be in (0, 1), got {self.inner_floor}")
 

@@ -74,6 +74,10 @@ class PEVI(PessimisticLearner):
             return float(cfg.beta)
         return pevi_beta(cfg.c, self.features.shape[-1], self.horizon, n_data, cfg.p)
 
+    def criterion(self, model) -> None:
+        """PEVI targets the nominal value (no robust criterion)."""
+        return None
+
     def known_rewards(self) -> np.ndarray:
         if self.config.reward == "known":
             return super().known_rewards()

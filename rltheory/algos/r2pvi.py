@@ -35,6 +35,7 @@ from rltheory.algos._pessimism import (
 )
 from rltheory.algos.registry import register
 from rltheory.mdp import RobustMDP, duals, robust_q_values
+from rltheory.mdp.robust import robust_or_none
 
 TANG2025 = (
     "Tang, Liu, Xu. Robust offline reinforcement learning with linearly structured f-divergence "
@@ -137,6 +138,10 @@ class R2PVI(PessimisticLearner):
             return float(cfg.beta)
         d = self.features.shape[-1]
         return r2pvi_beta(cfg.divergence, d, self.horizon, n_data, cfg.lam, cfg.delta)
+
+    def criterion(self, model) -> RobustMDP | None:
+        """The d-RRMDP (divergence, lam) whose exact robust value this learner targets."""
+        return robust_or_none(model, self.config.divergence, self.config.lam)
 
     def estimator(self, statistics: StepStatistics) -> Estimator:
         cfg, horizon = self.config, self.horizon

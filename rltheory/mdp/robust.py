@@ -112,6 +112,16 @@ class RobustMDP:
         return q, nu
 
 
+def robust_or_none(
+    model: FiniteHorizonMDP, divergence: str, level, kind: str = "regularized"
+) -> RobustMDP | None:
+    """``RobustMDP(model, ...)`` when ``model`` is d-rectangular (simplex low-rank), else None."""
+    kernel = model.transitions
+    if not (isinstance(kernel, LowRankTransitions) and kernel.latent):
+        return None
+    return RobustMDP(model, divergence, level, kind)
+
+
 def robust_q_values(robust: RobustMDP, policy: np.ndarray) -> np.ndarray:
     """Exact robust ``Q^{pi,lam}_h(s, a)`` ``[..., H, S, A]`` of a (batch of) policies.
 
