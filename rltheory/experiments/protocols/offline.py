@@ -202,6 +202,11 @@ class OfflineProtocol(Protocol):
                 job.progress(k + 1, len(sizes))
         return pd.concat(frames, ignore_index=True)
 
+    def conformance(self):
+        from rltheory.testing.offline_checks import OFFLINE_CHECKS
+
+        return OFFLINE_CHECKS
+
     @staticmethod
     def _dataset_columns(model, learner, policies, v_star, n_seeds) -> dict[str, Any]:
         """Per-dataset columns: suboptimalities, coverage, bound proxy and proof events."""
