@@ -227,17 +227,17 @@ def kl_ball(
     floor: float | None = None,
     *,
     n_grid: int = 32,
-    n_refine: int = 50,
+    n_refine: int = 45,
 ) -> np.ndarray:
     """KL-ball dual ``sup_{alpha > 0} -alpha log max(E_w e^{-V/alpha}, floor) - alpha rho``.
 
     ``rho > 0`` per coordinate or scalar; ``floor`` clips a ridge estimate of the expectation
     from below (None: exact weights, no clip). For a measure the objective is concave in
     ``alpha`` and its maximizer lies in ``(0, (max V - min V) / rho]``. The search scans a
-    log-spaced grid over ``[1e-9 s, s / rho]`` (``s = max V - min V``), brackets the best grid
-    point and refines it by golden section in ``log alpha`` (the bracket shrinks by
-    ``0.618^n_refine``). Without a floor the limit ``alpha -> 0``, the minimum of ``V`` over the
-    support, is a candidate too.
+    log-spaced grid over ``[1e-9 s, s / rho]`` (``s = max V - min V``) in one evaluation,
+    brackets the best grid point and refines it by golden section in ``log alpha`` (one
+    evaluation per step; the bracket shrinks by ``0.618^n_refine``). Without a floor the limit
+    ``alpha -> 0``, the minimum of ``V`` over the support, is a candidate too.
     """
     weights = np.asarray(weights, dtype=float)
     values = np.asarray(values, dtype=float)
@@ -255,21 +255,26 @@ def kl_ball(
         alpha = np.exp(log_alpha)
         return _kl_log_form(weights, values, alpha, log_floor, shift) - alpha * rho
 
-    grid = np.linspace(0.0, 1.0, n_grid)
-    scores = np.stack([objective(low + t * (high - low)) for t in grid], -1)
-    best = scores.argmax(-1)
+    grid = np.linspace(0.0, 1.0, n_grid).reshape(-1, *([1] * low.ndim))
+    scores = objective(low + grid * (high - low))  # the whole grid in one evaluation
+    best = scores.argmax(0)
     step = (high - low) / (n_grid - 1)
     left = low + np.maximum(best - 1, 0) * step
     right = low + np.minimum(best + 1, n_grid - 1) * step
-    f1 = f2 = scores.max(-1)
-    for _ in range(n_refine):
-        x1 = right - _GOLDEN * (right - left)
-        x2 = left + _GOLDEN * (right - left)
-        f1, f2 = objective(x1), objective(x2)
-        move_right = f1 < f2
+    x1 = right - _GOLDEN * (right - left)
+    x2 = left + _GOLDEN * (right - left)
+    f1, f2 = objective(x1), objective(x2)
+    for _ in range(n_refine):  # golden section: one new evaluation per step
+        move_right = f1 < f2  # the maximum lies in [x1, right]
         left = np.where(move_right, x1, left)
         right = np.where(move_right, right, x2)
-    best_value = np.maximum.reduce([scores.max(-1), f1, f2])
+        new = np.where(
+            move_right, left + _GOLDEN * (right - left), right - _GOLDEN * (right - left)
+        )
+        value = objective(new)
+        x1, x2 = np.where(move_right, x2, new), np.where(move_right, new, x1)
+        f1, f2 = np.where(move_right, f2, value), np.where(move_right, value, f1)
+    best_value = np.maximum.reduce([scores.max(0), f1, f2])
     if floor is None:
         support_min = np.where(weights != 0, values[..., None, :], np.inf).min(-1)
         support_min = np.where(np.isfinite(support_min), support_min, -np.inf)
