@@ -55,33 +55,44 @@ def tv_regularized(
     return expectation(weights, np.minimum(values, (v_min + lam)[..., None]))
 
 
-def _kl_shift(weights: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Smallest value carrying nonzero weight in each row ``[..., d, 1]`` (0 for empty rows)."""
-    shift = np.where(weights != 0, values[..., None, :], np.inf).min(-1, keepdims=True)
-    return np.where(np.isfinite(shift), shift, 0.0)
+def _kl_terms(weights: np.ndarray, values: np.ndarray, compress: bool = False):
+    """``(w_t [n, ..., d], v_t [n, ..., 1], shift [..., d])`` for :func:`_kl_log_form`.
 
-
-def _kl_log_form(
-    weights: np.ndarray,
-    values: np.ndarray,
-    lam: np.ndarray,
-    log_floor: np.ndarray | None,
-    shift: np.ndarray | None = None,
-) -> np.ndarray:
-    """``-lam log max(w @ exp(-V / lam), exp(log_floor))`` per coordinate, in log space.
-
-    ``lam`` and ``log_floor`` broadcast against ``[..., d]``. The exponent is shifted by the
-    smallest value carrying nonzero weight in each row, so no row underflows to 0 unless its
-    estimate is truly non-positive; such a row (or one below the floor) returns
-    ``-lam log_floor``. ``log_floor=None`` means no clip (the estimate must then be positive).
+    The point axis goes first so that sums over it accumulate sequentially in point order: a
+    point whose weights are all 0 then adds exactly 0 and changes no bit. ``compress`` drops the
+    points with zero weight in every row of the batch, which is therefore exact. ``shift`` is
+    the smallest value carrying nonzero weight in each row (0 for an empty row).
     """
     weights = np.asarray(weights, dtype=float)
     values = np.asarray(values, dtype=float)
-    shift = _kl_shift(weights, values) if shift is None else shift
-    values = values[..., None, :]
-    lam = np.asarray(lam, dtype=float)[..., None]
-    inner = (weights * np.exp(-np.maximum(values - shift, 0.0) / lam)).sum(-1)
-    shift, lam = shift[..., 0], lam[..., 0]
+    batch = np.broadcast_shapes(weights.shape[:-2], values.shape[:-1])
+    weights = np.broadcast_to(weights, (*batch, *weights.shape[-2:]))
+    values = np.broadcast_to(values, (*batch, values.shape[-1]))
+    if compress:
+        keep = np.any(weights != 0, axis=tuple(range(weights.ndim - 1)))
+        weights, values = weights[..., keep], values[..., keep]
+    shift = np.where(weights != 0, values[..., None, :], np.inf).min(-1)
+    shift = np.where(np.isfinite(shift), shift, 0.0)
+    w_t = np.ascontiguousarray(np.moveaxis(weights, -1, 0))
+    v_t = np.moveaxis(values, -1, 0)[..., None]
+    return w_t, v_t, shift
+
+
+def _kl_log_form(terms, lam: np.ndarray, log_floor: np.ndarray | None) -> np.ndarray:
+    """``-lam log max(w @ exp(-V / lam), exp(log_floor))`` per coordinate, in log space.
+
+    ``terms`` from :func:`_kl_terms`; ``lam`` and ``log_floor`` broadcast against ``[..., d]``.
+    The exponent is shifted by ``shift``, so no row underflows to 0 unless its estimate is truly
+    non-positive; such a row (or one below the floor) returns ``-lam log_floor``.
+    ``log_floor=None`` means no clip (the estimate must then be positive).
+    """
+    w_t, v_t, shift = terms
+    lam = np.asarray(lam, dtype=float)
+    extra = lam.ndim - shift.ndim  # leading axes of lam (e.g. a grid of alphas)
+    if extra > 0:
+        w_t = w_t.reshape(w_t.shape[:1] + (1,) * extra + w_t.shape[1:])
+        v_t = v_t.reshape(v_t.shape[:1] + (1,) * extra + v_t.shape[1:])
+    inner = (w_t * np.exp(-np.maximum(v_t - shift, 0.0) / lam)).sum(0)  # sequential over points
     keep = inner > 0
     log_estimate = np.log(np.where(keep, inner, 1.0)) - shift / lam
     if log_floor is None:
@@ -101,7 +112,7 @@ def kl_regularized(
     when a ridge estimate is not positive; the true expectation is >= ``e^{-H/lam}``).
     """
     log_floor = None if cap is None else -float(cap) / float(lam)
-    return _kl_log_form(weights, values, np.asarray(lam, dtype=float), log_floor)
+    return _kl_log_form(_kl_terms(weights, values), np.asarray(lam, dtype=float), log_floor)
 
 
 def _pieces(weights: np.ndarray, values: np.ndarray, lo: np.ndarray, hi: np.ndarray):
@@ -249,11 +260,11 @@ def kl_ball(
     low = np.broadcast_to(np.log(1e-9 * spread), batch)
     high = np.broadcast_to(np.log(spread / rho), batch)
     log_floor = None if floor is None else float(np.log(floor))
-    shift = _kl_shift(weights, values)
+    terms = _kl_terms(weights, values, compress=True)  # points without weight add exactly 0
 
     def objective(log_alpha: np.ndarray) -> np.ndarray:
         alpha = np.exp(log_alpha)
-        return _kl_log_form(weights, values, alpha, log_floor, shift) - alpha * rho
+        return _kl_log_form(terms, alpha, log_floor) - alpha * rho
 
     grid = np.linspace(0.0, 1.0, n_grid).reshape(-1, *([1] * low.ndim))
     scores = objective(low + grid * (high - low))  # the whole grid in one evaluation
