@@ -134,9 +134,11 @@ class R2PVI(PessimisticLearner):
 
     def beta(self, n_data: int) -> float:
         cfg = self.config
-        if cfg.beta is not None:
-            return float(cfg.beta)
-        d = self.features.shape[-1]
+        return self.theory_beta(n_data) if cfg.beta is None else float(cfg.beta)
+
+    def theory_beta(self, n_data: int) -> float:
+        """Theorem 5.2's ``beta`` for this divergence, lam, d, H, K and ``delta``."""
+        cfg, d = self.config, self.features.shape[-1]
         return r2pvi_beta(cfg.divergence, d, self.horizon, n_data, cfg.lam, cfg.delta)
 
     def criterion(self, model) -> RobustMDP | None:

@@ -56,6 +56,7 @@ PERTURBED_VALUE = "perturbed_value"
 COVERAGE = "coverage_min_eig"
 UNCERTAINTY = "uncertainty"
 BOUND = "theorem52_bound"
+BOUND_THEORY = "theorem52_bound_theory"
 PESSIMISM = "event_pessimism"
 COVERED = "event_covered"
 BETA_RUN = "run.beta"
@@ -122,6 +123,7 @@ class OfflineProtocol(Protocol):
             "theorem's sup over admissible kernels)"
         ),
         BOUND: "2 beta uncertainty: Theorem 5.2's right-hand side with the beta run (proxy)",
+        BOUND_THEORY: "2 beta uncertainty with Theorem 5.2's stated beta (R2PVI only; proxy)",
         PESSIMISM: "1 if hat Q_h <= Q^{pi_hat}_h of the criterion at every (h, s, a), else 0",
         COVERED: "1 if |<phi, hat w_h - w_h(hat V_{h+1})>| <= Gamma_h at every (h, s, a)",
         WALL_TIME: "seconds of the fit (all seeds of the cell) for this dataset size",
@@ -227,6 +229,9 @@ class OfflineProtocol(Protocol):
             out[UNCERTAINTY] = uncertainty_term(model, target, stats)
             out[BOUND] = theorem52_bound(learner.beta(stats.n_data), out[UNCERTAINTY])
             out[BETA_RUN] = learner.beta(stats.n_data)
+            if hasattr(learner, "theory_beta"):
+                beta = learner.theory_beta(stats.n_data)
+                out[BOUND_THEORY] = theorem52_bound(beta, out[UNCERTAINTY])
         if criterion is not None and result is not None:
             events = proof_events(criterion, result, model.features)
             out[PESSIMISM] = events.pessimism.astype(float)
