@@ -238,7 +238,7 @@ def kl_ball(
     floor: float | None = None,
     *,
     n_grid: int = 32,
-    n_refine: int = 45,
+    n_refine: int = 36,
 ) -> np.ndarray:
     """KL-ball dual ``sup_{alpha > 0} -alpha log max(E_w e^{-V/alpha}, floor) - alpha rho``.
 
