@@ -36,8 +36,8 @@ LIUXU2024 = (
     "robust offline reinforcement learning. NeurIPS 2024 (arXiv:2403.09621), DRPVI"
 )
 MA2022 = (
-    "Ma, Liang, Blanchet, Liu, Wang, Zhou, Chen. Distributionally robust offline reinforcement "
-    "learning with linear function approximation. arXiv:2209.06620 (2022), DRVI-L"
+    "Ma et al. Distributionally robust offline reinforcement learning with linear function "
+    "approximation. arXiv:2209.06620 (2022), DRVI-L [M: reference from memory, not verified]"
 )
 
 

@@ -41,7 +41,7 @@ def pevi_beta(c: float, d: int, horizon: int, n_data: int, p: float) -> float:
 @register(
     "pevi",
     requires=("feature-map", "finite-horizon"),
-    citation=JIN2021 + " (c = 1 in beta: the constant is not given)",
+    citation=JIN2021 + " [M: numbering from memory]; c = 1 in beta (the constant is not given)",
     summary="PEVI: pessimistic LSVI with an elliptical penalty (non-robust baseline)",
 )
 class PEVI(PessimisticLearner):
