@@ -173,9 +173,12 @@ def run(args) -> dict:
 
     action_space = [np.array(a) for a in itertools.product([-1, 1], repeat=4)]
     rows = []
-    cases = [("sim", n, 4) for n in SIM_SIZES] + [
-        ("put", n, d) for n, d in (PUT_FULL if args.full else PUT_QUICK)
-    ]
+    put_cases = PUT_FULL if args.full else PUT_QUICK
+    if args.put is not None:  # e.g. "1000x60,1000x120"
+        put_cases = [tuple(int(x) for x in case.split("x")) for case in args.put.split(",") if case]
+    sim_cases = [] if args.no_sim else [("sim", n, 4) for n in SIM_SIZES]
+    cases = sim_cases + [("put", n, d) for n, d in put_cases]
+    algorithms = ALGORITHMS if args.algorithms is None else tuple(args.algorithms.split(","))
     for env, n, d in cases:
         if env == "sim":
             model = make_model("liu-xu-linear")
@@ -187,7 +190,7 @@ def run(args) -> dict:
             data = collect(model, "never-exercise", n, [np.random.default_rng(1)]).trajectories
             history = put_dict(model, data, 0)
             lam, beta, ridge, rho = 1.0, 0.1, 1.0, 0.1
-        for name in ALGORITHMS:
+        for name in algorithms:
             algorithm, params = ours(name, env, lam, beta, ridge, rho)
             if env == "sim":
                 radius = rho if name.startswith("R2PVI") else [[0, 0, 0, rho], [0, 0, 0, 0]]
@@ -237,6 +240,9 @@ def main() -> None:
     parser.add_argument("--authors-repo", required=True)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--full", action="store_true", help="all American-put sizes (slow)")
+    parser.add_argument("--put", help="American-put cases KxD, comma-separated (e.g. 1000x60)")
+    parser.add_argument("--no-sim", action="store_true", help="skip the simulated-MDP cases")
+    parser.add_argument("--algorithms", help=f"subset of {','.join(ALGORITHMS)}")
     parser.add_argument("--out", default="benchmarks/results/r2pvi_vs_authors.json")
     args = parser.parse_args()
     result = run(args)
