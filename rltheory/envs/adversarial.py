@@ -164,7 +164,7 @@ def loss_sequence(
 @register_family(
     "adversarial-linear",
     gym_name="AdversarialLinear",
-    citation="Cassel & Rosenberg 2024 §2 (protocol); generator ours (brief §4.4)",
+    citation="Cassel & Rosenberg 2024 §2 (protocol); the loss-sequence generator is ours",
     summary="oblivious loss sequence (iid/piecewise/drifting/anti-greedy) over a linear MDP",
     memory=sizes.adversarial_linear,
 )

@@ -246,7 +246,7 @@ def random_mixture(
 @register_family(
     "tabular-mixture",
     gym_name="TabularMixture",
-    citation="tabular model as a linear mixture, normalised as in brief §3.4 pitfall 6",
+    citation="tabular model as a linear mixture, normalised so that ||phi_V(s,a)||_2 <= 1",
     summary="tabular base family as a linear mixture: phi(s'|s,a) = e_(s,a,s')/sqrt S, d = S²A",
 )
 def tabular_mixture(
