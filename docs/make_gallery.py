@@ -13,6 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 GALLERY = ROOT / "docs" / "gallery"
+SPECS = ROOT / "rltheory" / "specs"
 
 
 def tables(summary: str) -> str:
@@ -75,14 +76,14 @@ def section(spec: Path, run: bool) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--run", action="store_true", help="run or resume each spec first")
-    parser.add_argument("specs", nargs="*", type=Path, help="specs (default: rltheory/specs/*.toml)")
+    parser.add_argument("specs", nargs="*", type=Path, help="specs (default: the shipped ones)")
     args = parser.parse_args()
-    specs = [s.resolve() for s in args.specs] or sorted((ROOT / "rltheory" / "specs").glob("*.toml"))
+    specs = [s.resolve() for s in args.specs] or sorted(SPECS.glob("*.toml"))
     body = [
         "# Gallery",
         "",
-        "Every shipped experiment of `rltheory/specs/`, with the command that makes its figures and "
-        "the table its report measured (regenerate with `make gallery`, which runs "
+        "Every shipped experiment of `rltheory/specs/`, with the command that makes its figures "
+        "and the table its report measured (regenerate with `make gallery`, which runs "
         "`python docs/make_gallery.py --run`).",
         "",
     ]
