@@ -76,12 +76,14 @@ def test_printed_tables_fit_100_columns(write_spec, tmp_path, capsys):
         .read_text()
         .replace('id = "uniform"', 'id = "uniform"\nlabel = "' + "u" * 150 + '"')
     )
+    long += "[plots]\nkinds = []\n"  # tables only: no figures to draw
     spec = load_spec(write_spec(long, "long.toml"))
     runner.run_experiment(spec, tmp_path, backend="inprocess", progress=False)
     report = make_report(tmp_path)
     assert max(len(line) for line in report.summary.to_string().splitlines()) > 100
+    assert not report.figures
     print_summary(report.summary)
-    print_rates(report.rates)
+    print_rates(pd.DataFrame({"parameter": ["n_states"], "label": ["v" * 200], "values": ["3, 4"]}))
     lines = capsys.readouterr().out.splitlines()
     assert lines and max(len(line) for line in lines) <= 100
     assert any("…" in line for line in lines)  # the long label was cut, not wrapped
