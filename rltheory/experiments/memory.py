@@ -11,7 +11,7 @@ building:
   ``[H, S, A]``, features ``[S, A, d]``), adjusted for the transforms (:data:`TRANSFORM_SIZES`);
 - the learner: its class's ``memory_bytes(size, config, n_seeds)`` where it declares one, else
   :func:`generic_learner_bytes` (value and policy arrays ``[B, H, S, A]``, plus Gram matrices,
-  their inverses and next-state statistics ``[B, L, d, 2d + S]`` when it uses features);
+  their inverses and next-state statistics ``[B, H, d, 2d + S]`` when it uses features);
 - the protocol's arrays: :meth:`~rltheory.experiments.protocols.Protocol.memory` (for the online
   protocol the ``[B, K]`` regret, return and state arrays and the exact evaluation of B
   policies).
@@ -92,11 +92,11 @@ def model_size(family_id: str, params: Mapping[str, Any], transforms: tuple[str,
 
 
 def generic_learner_bytes(size: ModelSize, requires: frozenset[str], n_seeds: int) -> int:
-    """Value, bonus and policy arrays ``[B, H, S, A]``; Gram matrices, inverses and next-state
-    statistics ``[B, L, d, 2d + S]`` for learners using features."""
+    """Value, bonus and policy arrays ``[B, H, S, A]``; one Gram matrix, its inverse and
+    next-state statistics per step ``[B, H, d, 2d + S]`` for learners using features."""
     total = 3 * FLOAT * n_seeds * size.H * size.S * size.A
     if "features" in requires:
-        total += FLOAT * n_seeds * size.layers * size.d * (2 * size.d + size.S + 1)
+        total += FLOAT * n_seeds * size.H * size.d * (2 * size.d + size.S + 1)
     return total
 
 
