@@ -14,7 +14,7 @@ def run(capsys, *argv):
 
 
 def test_help_everywhere(capsys):
-    for argv in ([], ["run"], ["report"], ["demo"], ["list"]):
+    for argv in ([], ["run"], ["report"], ["demo"], ["list"], ["validate"]):
         with pytest.raises(SystemExit) as caught:
             main([*argv, "--help"])
         assert caught.value.code == 0
@@ -132,6 +132,20 @@ def test_no_user_visible_text_refers_to_internal_briefs(capsys):
     texts += [run(capsys, "list", name)[1] for name in [f.id for f in families()]]
     offending = [line for text in texts for line in text.splitlines() if "brief" in line.lower()]
     assert not offending
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]  # docstrings (API docs, help()) and the docs
+    files = [*(root / "rltheory").rglob("*.py"), root / "README.md", root / "experiments/README.md"]
+    files += [*(root / "docs").glob("*.md")]
+    pattern = re.compile(r"\bbrief(?:'s)?\s*(?:§|``)|\(brief\b", re.IGNORECASE)
+    cited = [
+        f"{p}:{n}"
+        for p in files
+        for n, line in enumerate(p.read_text().splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert not cited
 
 
 def test_validate_prints_cells_and_memory_and_runs_nothing(
