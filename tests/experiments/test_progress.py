@@ -4,8 +4,11 @@ tqdm bar with one, and result tables that fit 100 columns."""
 from __future__ import annotations
 
 import io
+import os
+import select
 
 import pandas as pd
+import pytest
 
 from rltheory.experiments import load_spec, runner
 from rltheory.experiments import progress as P
@@ -89,3 +92,23 @@ def test_printed_tables_fit_100_columns(write_spec, tmp_path, capsys):
     assert any("…" in line for line in lines)  # the long label was cut, not wrapped
     frame = pd.DataFrame({"a": ["x" * 300], "b": ["y"]})
     assert all(len(line) <= 100 for line in fit(frame)) and fit(frame)[1].endswith("y")
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_terminal_bar_on_a_terminal_of_unknown_size():
+    """A terminal reporting 0 x 0 (docker -t, some CI runners) still shows the bar (tqdm hides
+    bars below a terminal's row count, and 0 rows hid it)."""
+    master, slave = os.openpty()
+    with os.fdopen(slave, "w") as stream:
+        assert stream.isatty() and os.get_terminal_size(slave).columns == 0
+        display = P.Display("pty", 1, 0, {"a": 10}, "episodes", tty=True, stream=stream)
+        display.advance(("a", 5, 10))
+        display.cell_finished("a")
+        display.close()
+        stream.flush()
+        chunks = []
+        while select.select([master], [], [], 0.5)[0]:
+            chunks.append(os.read(master, 65536))
+        text = b"".join(chunks).decode(errors="replace")
+    os.close(master)
+    assert "pty [1/1 cells]" in text and "10/10" in text
