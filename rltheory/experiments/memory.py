@@ -195,10 +195,13 @@ def limit_description(limit: int | None) -> tuple[int, str]:
     return limit, "set by --max-memory"
 
 
-def check_memory(spec: Any, check: Any, limit: int | None = None) -> list[CellEstimate]:
+def check_memory(
+    spec: Any, check: Any, limit: int | None = None, parallel: int = 1
+) -> list[CellEstimate]:
     """Add a problem to ``check`` when the spec has too many cells, when the driver's cell
-    descriptions, or any one cell, would not fit in ``limit`` bytes (None: available memory).
-    Returns the estimates (empty when the cell count alone is refused)."""
+    descriptions, any one cell, or the ``parallel`` largest cells running at once (one per
+    local worker) would not fit in ``limit`` bytes (None: available memory). Returns the
+    estimates (empty when the cell count alone is refused)."""
     bound, why = limit_description(limit)
     count = n_cells(spec)
     if count > MAX_CELLS:
@@ -222,5 +225,15 @@ def check_memory(spec: Any, check: Any, limit: int | None = None) -> list[CellEs
             f"with {spec.batch_size} seed(s) needs {worst.describe()}, more than the limit "
             f"{format_bytes(bound)} ({why}); lower seed_batch, the sizes or the number of "
             "episodes",
+        )
+        return estimates
+    at_once = min(parallel, count)
+    if worst is not None and at_once > 1 and at_once * worst.total > bound:
+        fits = max(bound // worst.total, 1)
+        check.fail(
+            "",
+            f"{at_once} cells at a time (one per worker) need about "
+            f"{format_bytes(at_once * worst.total)} ({worst.where}: {worst.describe()} each), "
+            f"more than the limit {format_bytes(bound)} ({why}); run with --workers {fits}",
         )
     return estimates

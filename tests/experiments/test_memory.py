@@ -91,3 +91,19 @@ def test_check_memory_refuses_over_the_limit_and_names_the_cell(write_spec):
     M.check_memory(spec, check, limit=1000)  # not even the cell descriptions fit
     assert [p for p, _ in check.problems] == ["seeds"]
     assert get_family("toy-tabular").memory is None  # the toy family uses the generic estimate
+
+
+def test_cells_run_at_once_must_fit_together(write_spec):
+    from rltheory.experiments import SpecError, load_spec
+    from rltheory.experiments.runner import check_run_memory, local_parallelism
+
+    spec = load_spec(write_spec()).with_overrides(episodes=100_000)
+    worst = max(e.total for e in M.cell_estimates(spec))
+    limit = 3 * worst  # three of the largest cells fit, four do not
+    check_run_memory(spec, limit, parallel=3)
+    with pytest.raises(SpecError, match=r"4 cells at a time .* run with --workers 3"):
+        check_run_memory(spec, limit, parallel=4)
+    assert local_parallelism("processes", 4, None, None) == 4
+    assert local_parallelism("inprocess", 4, None, None) == 1
+    assert local_parallelism("dask", None, "tcp://h:1", None) == 1  # a remote cluster's memory
+    assert local_parallelism("dask", None, None, 3) == 3
