@@ -64,6 +64,7 @@ def _signs(rng: np.random.Generator, size: tuple[int, ...]) -> np.ndarray:
     gym_name="ZGSHardInstance",
     citation="Zhou, Gu, Szepesvári 2021 (COLT), arXiv:2012.08507, lower-bound instance",
     summary="chain x_1..x_H with exit x_{H+2} (reward 1), A = 2^(d-1), inhomogeneous mixture",
+    memory=sizes.zgs_hard,
 )
 def zgs_hard(
     rng: np.random.Generator, *, dim: int = 5, horizon: int = 6, n_episodes: int = 10000

@@ -21,6 +21,7 @@ CASES = [
     ("random-linear", {"n_states": 2000, "n_actions": 4, "dim": 8, "horizon": 5}, ()),
     ("random-mixture", {"n_states": 40, "n_actions": 3, "dim": 4}, ()),
     ("deepsea", {"size": 20}, ()),
+    ("zgs-hard", {"dim": 6, "horizon": 6}, ()),
 ]
 
 
