@@ -41,6 +41,7 @@ from rltheory.algos._linalg import (
     ridge_solve,
     sherman_morrison,
 )
+from rltheory.algos.lsvi_ucb_events import LSVI_UCB_MONITOR
 from rltheory.algos.protocols import OnlineAlgorithm, Problem
 from rltheory.algos.registry import register
 from rltheory.mdp import Trajectories
@@ -225,6 +226,7 @@ class LSVICore(OnlineAlgorithm):
     requires=("features", "finite-horizon"),
     citation=JIN2020,
     summary="LSVI-UCB: per-step ridge regression of Bellman targets plus an elliptical bonus",
+    monitor=LSVI_UCB_MONITOR,
 )
 class LSVIUCB(LSVICore):
     """LSVI-UCB, Jin et al. 2020 Algorithm 1 (``beta = c d H sqrt(iota)`` unless given)."""

@@ -15,6 +15,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from rltheory._names import unknown_id_message, unknown_params_message
+from rltheory.algos.monitors import Monitor
 from rltheory.algos.protocols import STRUCTURES, missing_structures
 
 ENTRY_POINT_GROUP = "rltheory.algorithms"
@@ -39,7 +40,9 @@ class AlgorithmEntry:
     hyperparameters with the paper's defaults), ``protocol`` (the name of a protocol registered in
     :mod:`rltheory.experiments.protocols`, e.g. online, offline, federated),
     ``requires`` (structure tags, see :data:`rltheory.algos.protocols.STRUCTURES`), ``citation``
-    and ``summary`` (one line). Its bounds name it (``rltheory.bounds.bounds_for(id)``).
+    and ``summary`` (one line), ``monitor`` (the event its regret proof conditions on, a
+    :class:`rltheory.algos.monitors.Monitor`, or None). Its bounds name it
+    (``rltheory.bounds.bounds_for(id)``).
     """
 
     id: str
@@ -49,6 +52,7 @@ class AlgorithmEntry:
     requires: frozenset[str]
     citation: str
     summary: str = ""
+    monitor: Monitor | None = None
 
     def check_compatible(self, model: Any, where: str = "environment") -> None:
         """Raise :class:`StructureMismatchError` if ``model`` lacks a required structure."""
@@ -78,8 +82,10 @@ def register(
     requires: Iterable[str] = (),
     citation: str,
     summary: str = "",
+    monitor: Monitor | None = None,
 ) -> Callable[[type], type]:
-    """Class decorator: register an algorithm under ``id`` (duplicates are an error)."""
+    """Class decorator: register an algorithm under ``id`` (duplicates are an error);
+    ``monitor`` declares the proof event the runner checks (:mod:`rltheory.algos.monitors`)."""
     requires = frozenset(requires)
     unknown = requires - set(STRUCTURES)
     if unknown:
@@ -95,7 +101,7 @@ def register(
         if not isinstance(protocol, str) or not protocol:
             raise TypeError(f"{cls.__name__}.protocol must name a protocol (e.g. 'online')")
         _REGISTRY[id] = AlgorithmEntry(
-            id, cls, config, protocol, requires, citation, summary or _first_line(cls)
+            id, cls, config, protocol, requires, citation, summary or _first_line(cls), monitor
         )
         cls.algorithm_id = id
         return cls

@@ -67,6 +67,7 @@ import numpy as np
 
 from rltheory.algos.protocols import OnlineAlgorithm, Problem
 from rltheory.algos.registry import register
+from rltheory.algos.ucbvi_events import UCBVI_MONITOR
 from rltheory.mdp import Trajectories
 
 BONUSES = ("hoeffding", "bernstein")
@@ -257,6 +258,7 @@ def optimistic_q(
     ),
     summary="tabular UCBVI: value iteration on the empirical model plus a Hoeffding or "
     "Bernstein-Freedman bonus",
+    monitor=UCBVI_MONITOR,
 )
 class UCBVI(OnlineAlgorithm):
     """Tabular UCBVI (Azar et al. 2017) with the Hoeffding (CH) or Bernstein-Freedman (BF) bonus.

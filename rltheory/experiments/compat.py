@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from rltheory.algos import get as get_algorithm
 from rltheory.algos import missing_structures
-from rltheory.experiments.spec import ExperimentSpec
+from rltheory.envs import get_family
+from rltheory.experiments.protocols.base import ENV_PARAMS
+from rltheory.experiments.spec import ExperimentSpec, tied
 from rltheory.experiments.validation import Checker
 
 
@@ -16,9 +18,25 @@ def check_compatibility(spec: ExperimentSpec, check: Checker) -> None:
     (environment, algorithm) pair whose required structure is missing."""
     protocol = spec.protocol_object
     single = len(spec.environments) == 1
+    points = spec.points()
+    tied_names = sorted({n for point in points for n in point.get(ENV_PARAMS, {})})
     for i, env in enumerate(spec.environments):
         path = "env" if single else f"env[{i}]"
-        for config in env.configurations():
+        accepted = get_family(env.id).defaults
+        untied = [n for n in tied_names if n not in accepted or n in env.params]
+        for name in untied:
+            reason = "sets it in params" if name in env.params else "has no such parameter"
+            check.fail(
+                f"tie.{name}",
+                f"environment '{env.id}' ({path}) {reason}; a tied parameter is set from the "
+                f"protocol's setting for every environment",
+            )
+        if untied:
+            continue
+        configs = {}
+        for config in (tied(c, p) for c in env.configurations() for p in points):
+            configs.setdefault(config.describe(), config)
+        for config in configs.values():
             try:
                 model = config.build()
             except (TypeError, ValueError) as error:
