@@ -33,4 +33,4 @@ def linucb_event(model: Any, learner: Any, optimum: Any) -> dict[str, np.ndarray
     return summarise_event(deviation[:, None], learner.width()[:, None], optimistic)
 
 
-LINUCB_MONITOR = Monitor(linucb_event, LEMMA, probability="delta")
+LINUCB_MONITOR = Monitor(linucb_event, LEMMA, probability="delta", theory={"alpha": None})

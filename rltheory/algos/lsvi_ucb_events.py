@@ -49,4 +49,4 @@ def lsvi_ucb_event(model: Any, learner: Any, optimum: Any) -> dict[str, np.ndarr
     return summarise_event(deviation, radius, optimistic_at_start(model, q[:, 0].max(-1), optimum))
 
 
-LSVI_UCB_MONITOR = Monitor(lsvi_ucb_event, LEMMA, probability="p")
+LSVI_UCB_MONITOR = Monitor(lsvi_ucb_event, LEMMA, probability="p", theory={"c": 1.0, "beta": None})

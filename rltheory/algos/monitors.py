@@ -27,7 +27,7 @@ Monitors may add further keys (sub-events); every key ``x`` becomes the result c
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -50,13 +50,16 @@ class Monitor:
     ``lemma``: the event and the lemma it comes from (author, year, lemma number);
     ``probability``: the name of the config field holding the failure probability p the event
     has probability at least ``1 - p`` under (at theory constants); ``side``: "optimism" or
-    "pessimism" (what the ``optimism`` key reports).
+    "pessimism" (what the ``optimism`` key reports); ``theory``: the config values under which
+    the lemma guarantees probability ``1 - p`` (e.g. ``{"c": 1.0, "beta": None}``; the report
+    calls other runs "tuned").
     """
 
     function: MonitorFunction
     lemma: str
     probability: str
     side: str = "optimism"
+    theory: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.side not in ("optimism", "pessimism"):

@@ -82,4 +82,4 @@ def ucbvi_event(model: Any, learner: Any, optimum: Any) -> dict[str, np.ndarray]
     return out
 
 
-UCBVI_MONITOR = Monitor(ucbvi_event, LEMMA, probability="delta")
+UCBVI_MONITOR = Monitor(ucbvi_event, LEMMA, probability="delta", theory={"c": 1.0, "beta": None})

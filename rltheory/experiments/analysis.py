@@ -13,7 +13,7 @@ resamples seeds and refits. The same fit of the final value against a swept para
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -169,18 +169,42 @@ class CurveSummary:
     skipped_bounds: tuple[str, ...] = field(default_factory=tuple)
 
     quantity: str = "K"
+    bound_slope: float | None = None
+    """Local log-log slope of the main upper bound's shape (log factors included) over the
+    same tail window as :attr:`exponent`: the like-for-like "proven" exponent."""
 
     @property
     def proven_exponent(self) -> float | None:
-        """The axis exponent of the algorithm's main upper bound (None when none is known)."""
+        """The leading axis exponent of the algorithm's main upper bound (logs ignored; None
+        when none is known)."""
         return proven_exponent(self.algorithm, self.quantity, self.params)
 
 
-def proven_exponent(algorithm: str, quantity: str, params: Mapping[str, Any]) -> float | None:
-    """Exponent in ``quantity`` of the first upper bound listed for ``algorithm`` that applies
-    to the run and states one (its main theorem first)."""
+def main_bound(algorithm: str, quantity: str, params: Mapping[str, Any]) -> Bound | None:
+    """The first upper bound listed for ``algorithm`` that applies to the run and states an
+    exponent in ``quantity`` (its main theorem first)."""
     uppers = (b for b in bounds_for(algorithm) if b.kind == "upper" and b.applies(params))
-    return next((float(b.exponents[quantity]) for b in uppers if quantity in b.exponents), None)
+    return next((b for b in uppers if quantity in b.exponents), None)
+
+
+def proven_exponent(algorithm: str, quantity: str, params: Mapping[str, Any]) -> float | None:
+    """Leading exponent in ``quantity`` of the algorithm's main upper bound (logs ignored)."""
+    bound = main_bound(algorithm, quantity, params)
+    return None if bound is None else float(bound.exponents[quantity])
+
+
+def bound_slope(bound: Bound | None, x: np.ndarray, q: Mapping[str, Any]) -> float | None:
+    """Least-squares log-log slope of ``bound``'s shape at the quantities ``q`` against ``x``
+    (log factors included): the exponent the theorem predicts over exactly that window."""
+    if bound is None or np.unique(x).size < 2:
+        return None
+    try:
+        shape = bound.shape_at(q)
+    except (ValueError, KeyError, TypeError):
+        return None
+    if shape.shape != np.shape(x) or not np.all(shape > 0):
+        return None
+    return float(log_slope(x, shape))
 
 
 RUN_PREFIX = "run."
@@ -274,6 +298,8 @@ def summarize(
         algorithm = str(rows[R.ALGORITHM].iloc[0])
         q = protocol.quantities(x, params)
         curves, skipped = overlay_bounds(algorithm, q, mean, mask)
+        main = main_bound(algorithm, protocol.axis.quantity, params)
+        slope = bound_slope(main, x[mask], protocol.quantities(x[mask], params))
         summaries.append(
             CurveSummary(
                 setting,
@@ -292,106 +318,7 @@ def summarize(
                 curves,
                 skipped,
                 protocol.axis.quantity,
+                slope,
             )
         )
     return summaries
-
-
-@dataclass(frozen=True)
-class RateSummary:
-    """Final regret against a swept quantity for one algorithm variant and its fitted rate."""
-
-    parameter: str
-    quantity: str
-    group: str
-    label: str
-    algorithm: str
-    x: np.ndarray
-    mean: np.ndarray
-    low: np.ndarray
-    high: np.ndarray
-    exponent: Interval
-    proven: float | None
-
-
-def swept_quantity(frame: pd.DataFrame, parameter: str) -> tuple[str, str]:
-    """``(column, name)`` of the x-axis for a swept env parameter: the model size (``d``,
-    ``H``, ``S``, ``A``) that varies one-to-one with it when there is one (so the proven
-    exponent in that size applies), else the parameter itself."""
-    column = R.ENV_PREFIX + parameter
-    n_values = frame[column].nunique()
-    for name, size in R.MODEL_SIZES.items():
-        per_value = frame.groupby(column)[size].nunique()
-        if n_values > 1 and (per_value == 1).all() and frame[size].nunique() == n_values:
-            return size, name
-    return column, parameter
-
-
-def rates(
-    frame: pd.DataFrame,
-    protocol: Protocol,
-    parameters: Sequence[str],
-    *,
-    confidence: float,
-    resamples: int,
-    bootstrap_seed: int,
-) -> list[RateSummary]:
-    """For each swept env parameter: per (other settings, label) the protocol's bounded metric
-    at the last axis point against the parameter's quantity, with the log-log exponent and its
-    bootstrap interval (seeds resampled jointly across the parameter values)."""
-    out = []
-    axis, value = protocol.axis.column, protocol.metric.bounded
-    final = frame[frame[axis] == frame.groupby(R.CELL)[axis].transform("max")]
-    for parameter in parameters:
-        column = R.ENV_PREFIX + parameter
-        if column not in final:
-            continue
-        rows_with = final[final[column].notna()]
-        x_column, quantity = swept_quantity(rows_with, parameter)
-        others = [
-            c
-            for c in rows_with.columns
-            if c.startswith(R.ENV_PREFIX)
-            and c != column
-            and rows_with[c].notna().any()
-            and (rows_with[c].astype(str) != "").any()
-        ]
-        group_key = (
-            rows_with[R.ENV]
-            .astype(str)
-            .str.cat(
-                [c.removeprefix(R.ENV_PREFIX) + "=" + rows_with[c].astype(str) for c in others],
-                sep=" ",
-            )
-        )
-        for index, ((group, label), rows) in enumerate(
-            rows_with.groupby([group_key, R.LABEL], sort=True)
-        ):
-            table = rows.pivot_table(
-                index=SEED, columns=x_column, values=value, aggfunc="first"
-            ).dropna(axis=0)
-            if table.shape[1] < 2 or table.shape[0] < 1:
-                continue
-            rng = np.random.default_rng([bootstrap_seed, 1000 + index])
-            x = table.columns.to_numpy(dtype=float)
-            samples = table.to_numpy(dtype=float)
-            mean, low, high = mean_band(samples, confidence, resamples, rng)
-            exponent = fit_exponent(x, samples, confidence, resamples, rng)
-            algorithm = str(rows[R.ALGORITHM].iloc[0])
-            proven = proven_exponent(algorithm, quantity, bound_params(rows))
-            out.append(
-                RateSummary(
-                    parameter,
-                    quantity,
-                    group,
-                    label,
-                    algorithm,
-                    x,
-                    mean,
-                    low,
-                    high,
-                    exponent,
-                    proven,
-                )
-            )
-    return out

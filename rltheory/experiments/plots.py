@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from rltheory.experiments.analysis import CurveSummary, RateSummary
+from rltheory.experiments.analysis import CurveSummary
+from rltheory.experiments.rates import RateSummary
 
 FORMATS = ("png", "pdf")
 LINESTYLES = {
@@ -20,7 +21,7 @@ LINESTYLES = {
 """Dash patterns per bound kind; an algorithm's second (third) bound of a kind takes the next."""
 
 
-def _save(figure: Figure, stem: Path) -> list[Path]:
+def save_figure(figure: Figure, stem: Path) -> list[Path]:
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = []
     for extension in FORMATS:
@@ -98,7 +99,7 @@ def regret_figure(
         ax.set_ylabel(labels[1])
         ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(0.0, -0.12))
     figure.suptitle(title, fontsize="medium")
-    return _save(figure, stem)
+    return save_figure(figure, stem)
 
 
 def rate_figure(
@@ -129,4 +130,4 @@ def rate_figure(
     ax.set_ylabel(y_label)
     ax.legend(fontsize="x-small")
     figure.suptitle(title, fontsize="medium")
-    return _save(figure, stem)
+    return save_figure(figure, stem)
