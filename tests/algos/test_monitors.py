@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from rltheory.algos import get
+from rltheory.algos.lsvi_ucb import lsvi_ucb_beta
 from rltheory.algos.monitors import TOLERANCE, Monitor
 from rltheory.envs import get_family
 from rltheory.experiments.checker import Checker
@@ -321,3 +322,26 @@ def test_monitor_refuses_an_incomplete_result():
     monitor = Monitor(lambda model, learner, optimum: {"event": np.ones(1)}, "Lemma X", "p")
     with pytest.raises(ValueError, match="Lemma X"):
         monitor.evaluate(None, None, None)
+
+
+@pytest.mark.slow
+def test_lsvi_ucb_event_self_test_shrunk_bonus_fails_theory_bonus_holds():
+    """Self-test on random-linear(S=10, A=3, d=4, H=4), K = 500, 32 fixed seeds (deterministic
+    outcome): with Theorem 3.1's beta shrunk 100x the event fails in every seed; at c = 1
+    (p = 0.05: the event should hold in at least 95% of seeds) it holds at every checkpoint in
+    all 32."""
+    model = get_family("random-linear").build(
+        np.random.default_rng(0), n_states=10, n_actions=3, dim=4, horizon=4
+    )
+    protocol = get_protocol("online")
+    entry = get("lsvi-ucb")
+    check = Checker("test")
+    point = protocol.points(protocol.settings({"episodes": 500, "checkpoints": 10}, check))[0]
+    seeds = [np.random.SeedSequence(entropy=2026, spawn_key=(i,)) for i in range(32)]
+    beta = lsvi_ucb_beta(1.0, 4, 4, 500, 0.05)
+    held = {}
+    for name, config in {"theory": {"c": 1.0}, "shrunk": {"beta": beta / 100}}.items():
+        job = Job(model, entry, entry.make_config(**config), seeds, list(range(32)), point)
+        held[name] = protocol.run(job).groupby("seed")["monitor.event"].min()
+    assert (held["theory"] == 1.0).all()
+    assert (held["shrunk"] == 0.0).all()
