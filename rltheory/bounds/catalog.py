@@ -129,6 +129,7 @@ LSVI_UCB_ENVELOPE = register_bound(
         shape=envelope_shape,
         requires=("K", "d", "H", "p", "beta"),
         constant=1.0,
+        constant_source="project",
         algorithms=("lsvi-ucb",),
         notes=(
             "this project's own constant, not the paper's: the explicit envelope computed for the "

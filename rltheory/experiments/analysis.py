@@ -133,19 +133,44 @@ def fitted_constant(measured: np.ndarray, shape: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class BoundCurve:
-    """A bound drawn beside a measured curve: ``values`` at the curve's axis points."""
+    """A bound drawn beside a measured curve with its stated constant: ``values`` at the
+    curve's axis points."""
 
     bound: Bound
     values: np.ndarray
     constant: float
-    fitted: bool
+
+    @property
+    def whose(self) -> str:
+        """Whose constant: the paper's or this project's own."""
+        return "project's own" if self.bound.constant_source == "project" else "paper"
+
+    @property
+    def short_label(self) -> str:
+        """Kind, theorem and whose constant (for legends)."""
+        return f"{self.bound.kind}: {self.bound.theorem} ({self.whose} constant {self.constant:g})"
 
     @property
     def label(self) -> str:
-        name = self.bound.id
-        if self.fitted:
-            return f"{self.bound.kind} bound {name} (shape × fitted C={self.constant:.3g})"
-        return f"{self.bound.kind} bound {name} (paper constant {self.constant:g})"
+        return (
+            f"{self.bound.kind} bound {self.bound.theorem} ({self.bound.id}; {self.whose} "
+            f"constant {self.constant:g})"
+        )
+
+
+@dataclass(frozen=True)
+class BoundRatio:
+    """Measured mean over a bound's shape (a bound without a stated constant), scaled by the
+    constant fitted on the tail so the tail sits near 1: flat ⇔ the measured rate is the
+    bound's."""
+
+    bound: Bound
+    ratio: np.ndarray
+    constant: float
+
+    @property
+    def label(self) -> str:
+        return f"mean / shape of {self.bound.theorem} ({self.bound.id}; no constant stated)"
 
 
 @dataclass(frozen=True)
@@ -167,6 +192,11 @@ class CurveSummary:
     params: Mapping[str, Any]
     bounds: tuple[BoundCurve, ...] = ()
     skipped_bounds: tuple[str, ...] = field(default_factory=tuple)
+    ratios: tuple[BoundRatio, ...] = ()
+    quantile: np.ndarray | None = None
+    """The ``quantile_level`` quantile over seeds of the curve at each point (high-probability
+    bounds hold for that quantile, not for the mean)."""
+    quantile_level: float = 0.95
 
     quantity: str = "K"
     bound_slope: float | None = None
@@ -236,12 +266,13 @@ def overlay_bounds(
     q: Mapping[str, Any],
     mean: np.ndarray,
     tail: np.ndarray,
-) -> tuple[tuple[BoundCurve, ...], tuple[str, ...]]:
+) -> tuple[tuple[BoundCurve, ...], tuple[BoundRatio, ...], tuple[str, ...]]:
     """Each applicable bound of ``algorithm`` at the quantities ``q`` (the protocol's axis
-    quantity an array): with the paper's constant when given; else, for upper bounds, its shape
-    times the constant fitted to ``mean`` by least squares in log space over the ``tail`` (lower
-    bounds need the paper's constant). Bounds not drawn are returned by id with the reason."""
-    curves, skipped = [], []
+    quantity an array): drawn with its stated constant when it has one; else, for upper
+    bounds, the ratio ``mean / (C shape)`` with ``C`` fitted on the ``tail`` (never a shape with
+    a fitted constant drawn through the data; lower bounds without a constant say nothing).
+    Bounds not drawn are returned by id with the reason."""
+    curves, ratios, skipped = [], [], []
     for bound in bounds_for(algorithm):
         if not bound.applies(q):
             continue
@@ -251,17 +282,16 @@ def overlay_bounds(
             skipped.append(f"{bound.id}: {error}")
             continue
         if bound.constant is not None:
-            curves.append(BoundCurve(bound, bound.constant * shape, bound.constant, False))
+            curves.append(BoundCurve(bound, bound.constant * shape, bound.constant))
         elif bound.kind == "lower":
-            # A lower bound scaled to the data by a fitted constant carries no information.
             skipped.append(f"{bound.id}: lower bound without a constant in the paper")
         else:
             constant = fitted_constant(mean[tail], shape[tail])
             if np.isfinite(constant):
-                curves.append(BoundCurve(bound, constant * shape, constant, True))
+                ratios.append(BoundRatio(bound, mean / (constant * shape), constant))
             else:
-                skipped.append(f"{bound.id}: no positive regret to fit a constant to")
-    return tuple(curves), tuple(skipped)
+                skipped.append(f"{bound.id}: no positive regret to compare the shape with")
+    return tuple(curves), tuple(ratios), tuple(skipped)
 
 
 def curve_samples(rows: pd.DataFrame, x: str, column: str):
@@ -297,7 +327,8 @@ def summarize(
         params = bound_params(rows)
         algorithm = str(rows[R.ALGORITHM].iloc[0])
         q = protocol.quantities(x, params)
-        curves, skipped = overlay_bounds(algorithm, q, mean, mask)
+        curves, ratios, skipped = overlay_bounds(algorithm, q, mean, mask)
+        level = 1.0 - failure_probability(params)
         main = main_bound(algorithm, protocol.axis.quantity, params)
         slope = bound_slope(main, x[mask], protocol.quantities(x[mask], params))
         summaries.append(
@@ -317,8 +348,24 @@ def summarize(
                 params,
                 curves,
                 skipped,
-                protocol.axis.quantity,
-                slope,
+                ratios=ratios,
+                quantile=np.quantile(samples, level, axis=0),
+                quantile_level=level,
+                quantity=protocol.axis.quantity,
+                bound_slope=slope,
             )
         )
     return summaries
+
+
+FAILURE_PROBABILITIES = ("p", "delta")
+"""Config names of a high-probability bound's failure probability (first found is used)."""
+
+
+def failure_probability(params: Mapping[str, Any]) -> float:
+    """The run's failure probability p (``p`` or ``delta`` in its config), else 0.05."""
+    for name in FAILURE_PROBABILITIES:
+        value = params.get(name)
+        if isinstance(value, int | float) and 0.0 < float(value) < 1.0:
+            return float(value)
+    return 0.05

@@ -76,7 +76,9 @@ def summary_table(
                 "final value [CI]": s.final.format(4),
                 "time (s)": f"{s.seconds:.3g}",
                 "bounds": "; ".join(
-                    [b.label for b in s.bounds] + [f"not drawn: {m}" for m in s.skipped_bounds]
+                    [b.label for b in s.bounds]
+                    + [f"ratio panel: {r.label}" for r in s.ratios]
+                    + [f"not drawn: {m}" for m in s.skipped_bounds]
                 )
                 or "none known",
             }
@@ -147,7 +149,7 @@ def make_report(directory: str | Path) -> Report:
     labels = (protocol.axis.label, protocol.metric.label)
     out = directory / REPORT_DIR
     figures: list[Path] = []
-    if {"regret_vs_episodes", "loglog"} & set(options.kinds):
+    if {"regret_vs_episodes", "loglog", "bound_ratio"} & set(options.kinds):
         for setting in dict.fromkeys(s.setting for s in summaries):
             group = [s for s in summaries if s.setting == setting]
             figures += regret_figure(

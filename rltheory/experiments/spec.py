@@ -31,9 +31,10 @@ from rltheory.experiments.errors import SpecError
 from rltheory.experiments.protocols import Protocol, get_protocol
 from rltheory.experiments.protocols.base import ENV_PARAMS
 
-PLOT_KINDS = ("regret_vs_episodes", "loglog", "regret_vs_param")
-"""Figures: the metric against the protocol's axis, its log-log panel, the final metric
-against a swept environment parameter (names kept from the online protocol)."""
+PLOT_KINDS = ("regret_vs_episodes", "loglog", "bound_ratio", "regret_vs_param")
+"""Figures: the metric against the protocol's axis, its log-log panel, its ratio to each
+constant-free bound's shape, the final metric against a swept environment parameter (names kept
+from the online protocol)."""
 
 
 @dataclass(frozen=True)
