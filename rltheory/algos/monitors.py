@@ -52,7 +52,9 @@ class Monitor:
     has probability at least ``1 - p`` under (at theory constants); ``side``: "optimism" or
     "pessimism" (what the ``optimism`` key reports); ``theory``: the config values under which
     the lemma guarantees probability ``1 - p`` (e.g. ``{"c": 1.0, "beta": None}``; the report
-    calls other runs "tuned").
+    calls other runs "tuned"); ``event_uses_constants``: False when the event concerns the data
+    only (e.g. UCBVI's concentration of ``P_hat``), so it has probability ``1 - p`` whatever the
+    bonus constants, and only the derived optimism needs the theory constants.
     """
 
     function: MonitorFunction
@@ -60,6 +62,7 @@ class Monitor:
     probability: str
     side: str = "optimism"
     theory: Mapping[str, Any] = field(default_factory=dict)
+    event_uses_constants: bool = True
 
     def __post_init__(self) -> None:
         if self.side not in ("optimism", "pessimism"):

@@ -82,4 +82,10 @@ def ucbvi_event(model: Any, learner: Any, optimum: Any) -> dict[str, np.ndarray]
     return out
 
 
-UCBVI_MONITOR = Monitor(ucbvi_event, LEMMA, probability="delta", theory={"c": 1.0, "beta": None})
+UCBVI_MONITOR = Monitor(
+    ucbvi_event,
+    LEMMA,
+    probability="delta",
+    theory={"c": 1.0, "beta": None},
+    event_uses_constants=False,
+)

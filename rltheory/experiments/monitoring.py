@@ -81,6 +81,7 @@ class MonitorSummary:
     algorithm: str
     lemma: str
     theory: bool
+    event_uses_constants: bool
     constants: str
     target: float | None
     n_seeds: int
@@ -96,17 +97,22 @@ class MonitorSummary:
 
     @property
     def verdict(self) -> str:
-        """Whether the measured fraction is consistent with ``1 - p`` (its interval reaches it)."""
+        """The measured fraction against ``1 - p`` where the lemma guarantees it (its interval
+        reaches ``1 - p``: consistent), else how often the hypothesis failed."""
         if self.target is None or not np.isfinite(self.held_all.estimate):
             return "n/a"
+        failed = 1 - self.held_all.estimate
+        if not self.theory and self.event_uses_constants:
+            return f"tuned constants: no guarantee (event failed in {failed:.0%} of seeds)"
+        verdict = "consistent with" if self.held_all.high >= self.target else "BELOW"
+        text = f"event {verdict} >= 1-p = {self.target:g}"
         if not self.theory:
-            return (
-                f"tuned constants: no guarantee (event failed in {1 - self.held_all.estimate:.0%}"
-                " of seeds)"
+            optimism = 1 - self.optimism_all.estimate
+            text += (
+                f" (the event does not use the constants); tuned constants: optimism not "
+                f"guaranteed (failed in {optimism:.0%} of seeds)"
             )
-        if self.held_all.high >= self.target:
-            return f"consistent with >= 1-p = {self.target:g}"
-        return f"BELOW 1-p = {self.target:g}"
+        return text
 
 
 def monitor_summaries(frame: pd.DataFrame, axis: str, confidence: float) -> list[MonitorSummary]:
@@ -138,6 +144,7 @@ def monitor_summaries(frame: pd.DataFrame, axis: str, confidence: float) -> list
                 algorithm,
                 monitor.lemma,
                 theory,
+                monitor.event_uses_constants,
                 constants,
                 target,
                 n_seeds,

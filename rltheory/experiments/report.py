@@ -74,6 +74,7 @@ def summary_table(
                 "bound's local slope (same window)": _number(s.bound_slope),
                 "bound's leading exponent": "n/a" if proven is None else f"{proven:g}",
                 "final value [CI]": s.final.format(4),
+                "final (1-p)-quantile over seeds": _quantile(s),
                 "time (s)": f"{s.seconds:.3g}",
                 "bounds": "; ".join(
                     [b.label for b in s.bounds]
@@ -103,6 +104,15 @@ def rate_table(rate_summaries: Sequence[RateSummary]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def _quantile(s: CurveSummary) -> str:
+    """The last point's ``quantile_level`` quantile over seeds, with the level and seed count
+    (a high-probability bound bounds this, not the mean)."""
+    if s.quantile is None:
+        return "n/a"
+    few = " = max, too few seeds" if s.n_seeds < 1 / (1 - s.quantile_level) else ""
+    return f"{s.quantile[-1]:.4g} ({s.quantile_level:g}, {s.n_seeds} seeds{few})"
 
 
 def _number(value: float | None) -> str:
