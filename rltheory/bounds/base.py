@@ -45,7 +45,9 @@ class Bound:
     ``applies_if`` a predicate on ``q`` for structural conditions (e.g. a tabular instance,
     d = S A), described in ``applies_text``. ``constant_source`` says whose ``constant`` it is:
     ``"paper"`` (printed in the paper) or ``"project"`` (this project's own derivation, e.g. an
-    explicit envelope composed from the proof's lemmas).
+    explicit envelope composed from the proof's lemmas). ``assumes`` lists the normalisations
+    the theorem relies on (ids of :data:`rltheory.envs.assumptions.ASSUMPTIONS`); a model that
+    violates one voids the bound (the report does not draw it).
     """
 
     id: str
@@ -63,6 +65,7 @@ class Bound:
     applies_if: Callable[[Mapping[str, Any]], bool] | None = None
     applies_text: str = ""
     constant_source: Literal["paper", "project"] = "paper"
+    assumes: tuple[str, ...] = ()
 
     @property
     def constant_given(self) -> bool:

@@ -52,9 +52,17 @@ class FamilyEntry:
             raise TypeError(message)
 
     def build(self, rng: np.random.Generator | None = None, **params: Any) -> Any:
-        """Build the model; ``rng`` defaults to ``numpy.random.default_rng(0)``."""
+        """Build the model; ``rng`` defaults to ``numpy.random.default_rng(0)``. The model's
+        violations of the theorems' normalisations are recorded in
+        ``metadata["assumption_violations"]`` (:mod:`rltheory.envs.assumptions`)."""
+        from rltheory.envs.assumptions import check_assumptions
+
         self.check_params(params)
-        return self.builder(np.random.default_rng(0) if rng is None else rng, **params)
+        model = self.builder(np.random.default_rng(0) if rng is None else rng, **params)
+        metadata = getattr(model, "metadata", None)
+        if isinstance(metadata, dict):
+            metadata["assumption_violations"] = check_assumptions(model)
+        return model
 
 
 _FAMILIES: dict[str, FamilyEntry] = {}

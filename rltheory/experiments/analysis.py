@@ -202,6 +202,8 @@ class CurveSummary:
     bound_slope: float | None = None
     """Local log-log slope of the main upper bound's shape (log factors included) over the
     same tail window as :attr:`exponent`: the like-for-like "proven" exponent."""
+    voided: str = ""
+    """The model's violated assumptions that void the main bound (empty if none)."""
 
     @property
     def proven_exponent(self) -> float | None:
@@ -261,20 +263,41 @@ def bound_params(rows: pd.DataFrame) -> dict[str, Any]:
     return params
 
 
+VIOLATED = "assumptions.violated"
+"""Column listing the model's violated normalisations (:mod:`rltheory.envs.assumptions`)."""
+
+
+def violated_assumptions(rows: pd.DataFrame) -> frozenset[str]:
+    """Ids of the assumptions the curve's model violates (from its rows)."""
+    if VIOLATED not in rows:
+        return frozenset()
+    return frozenset(i for text in rows[VIOLATED].dropna().unique() for i in text.split(",") if i)
+
+
+def voided_by(bound: Bound | None, violated: frozenset[str]) -> str:
+    """The violated assumptions that void ``bound`` (comma-separated; empty if none)."""
+    return "" if bound is None else ",".join(sorted(set(bound.assumes) & violated))
+
+
 def overlay_bounds(
     algorithm: str,
     q: Mapping[str, Any],
     mean: np.ndarray,
     tail: np.ndarray,
+    violated: frozenset[str] = frozenset(),
 ) -> tuple[tuple[BoundCurve, ...], tuple[BoundRatio, ...], tuple[str, ...]]:
     """Each applicable bound of ``algorithm`` at the quantities ``q`` (the protocol's axis
     quantity an array): drawn with its stated constant when it has one; else, for upper
     bounds, the ratio ``mean / (C shape)`` with ``C`` fitted on the ``tail`` (never a shape with
     a fitted constant drawn through the data; lower bounds without a constant say nothing).
-    Bounds not drawn are returned by id with the reason."""
+    A bound whose assumption the model ``violated`` is void and not drawn. Bounds not drawn
+    are returned by id with the reason."""
     curves, ratios, skipped = [], [], []
     for bound in bounds_for(algorithm):
         if not bound.applies(q):
+            continue
+        if voided_by(bound, violated):
+            skipped.append(f"{bound.id}: void, the model violates {voided_by(bound, violated)}")
             continue
         try:
             shape = bound.shape_at(q)
@@ -327,7 +350,8 @@ def summarize(
         params = bound_params(rows)
         algorithm = str(rows[R.ALGORITHM].iloc[0])
         q = protocol.quantities(x, params)
-        curves, ratios, skipped = overlay_bounds(algorithm, q, mean, mask)
+        violated = violated_assumptions(rows)
+        curves, ratios, skipped = overlay_bounds(algorithm, q, mean, mask, violated)
         level = 1.0 - failure_probability(params)
         main = main_bound(algorithm, protocol.axis.quantity, params)
         slope = bound_slope(main, x[mask], protocol.quantities(x[mask], params))
@@ -353,6 +377,7 @@ def summarize(
                 quantile_level=level,
                 quantity=protocol.axis.quantity,
                 bound_slope=slope,
+                voided=voided_by(main, violated),
             )
         )
     return summaries

@@ -1,16 +1,36 @@
 """The environment × algorithm structure pass: build every environment configuration of a spec
 and check it offers what the protocol and each algorithm require (structure tags, see
-:data:`rltheory.algos.protocols.STRUCTURES`). Opt-in: ``load_spec`` runs it before a run;
-reading results back skips it, so a report never rebuilds environments."""
+:data:`rltheory.algos.protocols.STRUCTURES`), and warn where it violates a normalisation that
+one of the algorithm's bounds assumes (:mod:`rltheory.envs.assumptions`). Opt-in: ``load_spec``
+runs it before a run; reading results back skips it, so a report never rebuilds environments."""
 
 from __future__ import annotations
 
+import warnings
+
 from rltheory.algos import get as get_algorithm
 from rltheory.algos import missing_structures
+from rltheory.bounds import bounds_for
 from rltheory.envs import get_family
+from rltheory.envs.assumptions import ASSUMPTIONS, AssumptionWarning, check_assumptions
 from rltheory.experiments.protocols.base import ENV_PARAMS
 from rltheory.experiments.spec import ExperimentSpec, tied
 from rltheory.experiments.validation import Checker
+
+
+def warn_voided(where: str, violations: dict[str, str], algorithm: str, index: int) -> None:
+    """An :class:`~rltheory.envs.assumptions.AssumptionWarning` per violated assumption that
+    voids a bound of ``algorithm`` (the report will not draw those bounds)."""
+    for key, detail in sorted(violations.items()):
+        voided = [b.id for b in bounds_for(algorithm) if key in b.assumes]
+        if voided:
+            warnings.warn(
+                AssumptionWarning(
+                    f"{where} violates {ASSUMPTIONS[key].statement} ({detail}): this voids "
+                    f"{', '.join(voided)} for algorithms[{index}] '{algorithm}' (not drawn)"
+                ),
+                stacklevel=3,
+            )
 
 
 def check_compatibility(spec: ExperimentSpec, check: Checker) -> None:
@@ -42,8 +62,10 @@ def check_compatibility(spec: ExperimentSpec, check: Checker) -> None:
             except (TypeError, ValueError) as error:
                 check.fail(f"{path}.params", f"{config.describe()}: {error}")
                 continue
+            violations = check_assumptions(model)
             for j, algorithm in enumerate(spec.algorithms):
                 entry = get_algorithm(algorithm.id)
+                warn_voided(f"{path}: environment {config.describe()}", violations, entry.id, j)
                 missing = missing_structures(protocol.requires | entry.requires, model)
                 if missing:
                     check.fail(

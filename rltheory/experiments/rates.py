@@ -21,6 +21,8 @@ from rltheory.experiments.analysis import (
     log_slope,
     main_bound,
     mean_band,
+    violated_assumptions,
+    voided_by,
 )
 from rltheory.experiments.protocols import Protocol
 from rltheory.experiments.protocols.base import SEED
@@ -42,6 +44,7 @@ class RateSummary:
     exponent: Interval
     proven: float | None
     bound_slope: float | None = None
+    voided: str = ""
 
 
 def swept_quantity(frame: pd.DataFrame, parameter: str) -> tuple[str, str]:
@@ -128,8 +131,21 @@ def _rate(
     bound = main_bound(algorithm, quantity, bound_params(rows))
     proven = None if bound is None else float(bound.exponents[quantity])
     slope = sweep_slope(bound, protocol, rows, x_column, x)
+    voided = voided_by(bound, violated_assumptions(rows))
     return RateSummary(
-        parameter, quantity, group, label, algorithm, x, mean, low, high, exponent, proven, slope
+        parameter,
+        quantity,
+        group,
+        label,
+        algorithm,
+        x,
+        mean,
+        low,
+        high,
+        exponent,
+        proven,
+        slope,
+        voided,
     )
 
 

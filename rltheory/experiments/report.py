@@ -71,7 +71,7 @@ def summary_table(
                 s.quantity: int(s.x[-1]),
                 "measured exponent [CI]": s.exponent.format(3),
                 f"fit from {s.quantity}": s.tail_start,
-                "bound's local slope (same window)": _number(s.bound_slope),
+                "bound's local slope (same window)": _number(s.bound_slope, s.voided),
                 "bound's leading exponent": "n/a" if proven is None else f"{proven:g}",
                 "final value [CI]": s.final.format(4),
                 "final (1-p)-quantile over seeds": _quantile(s),
@@ -99,7 +99,7 @@ def rate_table(rate_summaries: Sequence[RateSummary]) -> pd.DataFrame:
                 "label": r.label,
                 "values": ", ".join(f"{v:g}" for v in r.x),
                 "measured exponent [CI]": r.exponent.format(3),
-                "bound's slope over the same values": _number(r.bound_slope),
+                "bound's slope over the same values": _number(r.bound_slope, r.voided),
                 "bound's leading exponent": "n/a" if r.proven is None else f"{r.proven:g}",
             }
         )
@@ -115,8 +115,9 @@ def _quantile(s: CurveSummary) -> str:
     return f"{s.quantile[-1]:.4g} ({s.quantile_level:g}, {s.n_seeds} seeds{few})"
 
 
-def _number(value: float | None) -> str:
-    return "n/a" if value is None or not pd.notna(value) else f"{value:.3g}"
+def _number(value: float | None, voided: str = "") -> str:
+    text = "n/a" if value is None or not pd.notna(value) else f"{value:.3g}"
+    return f"{text} (void: model violates {voided})" if voided else text
 
 
 def markdown_table(frame: pd.DataFrame) -> str:

@@ -61,6 +61,7 @@ def test_bound_local_slope_includes_the_log_factor():
     assert bound_slope(None, k, q) is None
 
 
+@pytest.mark.filterwarnings("ignore::rltheory.envs.assumptions.AssumptionWarning")
 def test_minimax_sweep_rate_across_k_and_monitor_table(tmp_path):
     """Tables straight from the loaded results (the report's figures are drawn once, for the
     monitor panel, to keep the test fast)."""
@@ -74,8 +75,10 @@ def test_minimax_sweep_rate_across_k_and_monitor_table(tmp_path):
     rates = rate_table(episode_rates(frame, protocol, ["n_episodes"], **stats)).set_index("label")
     assert set(rates["parameter"]) == {"episodes"} and set(rates["quantity"]) == {"K"}
     assert rates.loc["theory", "values"] == "30, 60, 120"
-    slope = float(rates.loc["theory", "bound's slope over the same values"])
-    assert 0.5 < slope < 0.7  # sqrt(K) times a log factor
+    slope, void = rates.loc["theory", "bound's slope over the same values"].split(" ", 1)
+    assert 0.5 < float(slope) < 0.7  # sqrt(K) times a log factor
+    # the linear encoding's signed measures exceed Jin's TV norm by O(d^2 Delta^2): said, not hid
+    assert void == "(void: model violates jin-linear-mdp)"
     summaries = monitor_summaries(frame, protocol.axis.column, 0.95)
     monitors = monitor_table(summaries).set_index("label")
     column = "event held at every checkpoint: fraction of seeds [CI]"

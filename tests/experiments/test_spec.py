@@ -147,6 +147,7 @@ id = "lsvi-ucb"
 """
 
 
+@pytest.mark.filterwarnings("ignore::rltheory.envs.assumptions.AssumptionWarning")
 def test_episode_sweep_ties_the_environment_parameter(write_spec):
     """One cell per K, each with the hard instance built for its own K."""
     text = SWEEP.format(
@@ -187,6 +188,7 @@ def test_episode_sweep_ties_the_environment_parameter(write_spec):
         ("10", "tie = 3", "zgs-hard", "{}", "tie", "expected a table"),
     ],
 )
+@pytest.mark.filterwarnings("ignore::rltheory.envs.assumptions.AssumptionWarning")
 def test_episode_sweep_and_tie_errors_are_located(
     write_spec, episodes, tie, env, params, where, needle
 ):

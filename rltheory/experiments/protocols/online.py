@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from rltheory.algos.protocols import OnlineAlgorithm
+from rltheory.envs.assumptions import check_assumptions
 from rltheory.experiments.loops import run_online, seed_generators
 from rltheory.experiments.protocols import Axis, Job, Metric, Protocol, register_protocol
 from rltheory.experiments.protocols.base import ENV_PARAMS, SEED, WALL_TIME
@@ -44,6 +45,7 @@ REGRET = "regret"
 CUMULATIVE_REGRET = "cumulative_regret"
 BETA_RUN = "run.beta"
 MONITOR_PREFIX = "monitor."
+VIOLATED = "assumptions.violated"
 TIEABLE = ("episodes",)
 """Settings an environment parameter can be tied to (``tie = {n_episodes = "episodes"}``)."""
 CHECKPOINT_KEYS = ("spacing", "count")
@@ -185,6 +187,8 @@ class OnlineProtocol(Protocol):
         "(one learner runs all seeds of a cell)",
         EPISODE: "1-based episode index k of the checkpoint",
         BETA_RUN: "the bonus scale beta the learner used, where it exposes one",
+        VIOLATED: "ids of the theorems' normalisations the model violates, comma-separated "
+        "(rltheory.envs.assumptions; empty when all hold)",
         MONITOR_PREFIX + "event": "1 if the algorithm's proof event (its Monitor's lemma) held at "
         "every (h, s, a) for the learner's state after the episodes up to the checkpoint, else 0; "
         "NaN where not monitored",
@@ -272,6 +276,7 @@ class OnlineProtocol(Protocol):
         if watch is not None:
             for key, values in watch.values.items():
                 frame[MONITOR_PREFIX + key] = values.ravel()
+        frame[VIOLATED] = ",".join(sorted(check_assumptions(job.model)))
         beta = getattr(algorithm, "beta", None)
         if beta is not None:
             beta = np.asarray(beta, dtype=float)
