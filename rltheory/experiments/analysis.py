@@ -204,6 +204,8 @@ class CurveSummary:
     same tail window as :attr:`exponent`: the like-for-like "proven" exponent."""
     voided: str = ""
     """The model's violated assumptions that void the main bound (empty if none)."""
+    bound_name: str = ""
+    """The main bound's theorem (author, year, theorem number)."""
 
     @property
     def proven_exponent(self) -> float | None:
@@ -378,6 +380,7 @@ def summarize(
                 quantity=protocol.axis.quantity,
                 bound_slope=slope,
                 voided=voided_by(main, violated),
+                bound_name="" if main is None else main.theorem,
             )
         )
     return summaries

@@ -4,11 +4,13 @@ parameter. Inputs come from :mod:`rltheory.experiments.analysis`; nothing is rec
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from rltheory.experiments.analysis import CurveSummary
 from rltheory.experiments.rates import RateSummary
@@ -31,11 +33,16 @@ def save_figure(figure: Figure, stem: Path) -> list[Path]:
     return paths
 
 
-def _exponent_text(exponent: str, proven: float | None, local: float | None = None) -> str:
-    proven_text = "n/a" if proven is None or not np.isfinite(proven) else f"{proven:g}"
-    if local is None or not np.isfinite(local):
-        return f"slope {exponent} (bound's leading exponent {proven_text})"
-    return f"slope {exponent} (bound's slope here {local:.2f}, leading {proven_text})"
+def _exponent_text(summary: CurveSummary | RateSummary) -> str:
+    """Measured slope beside the main bound's slope over the same points and its leading
+    exponent, naming the theorem (and saying when the model's assumptions void it)."""
+    proven = summary.proven if isinstance(summary, RateSummary) else summary.proven_exponent
+    exponent, local = summary.exponent.format(2), summary.bound_slope
+    if proven is None:
+        return f"slope {exponent} (no bound)"
+    here = "" if local is None or not np.isfinite(local) else f"slope here {local:.2f}, "
+    void = f"; void: model violates {summary.voided}" if summary.voided else ""
+    return f"slope {exponent} ({summary.bound_name}: {here}leading {proven:g}{void})"
 
 
 def regret_figure(
@@ -129,9 +136,7 @@ def _curve(ax, curve: CurveSummary, color: str, log: bool) -> None:
     """Mean, band and (1-p)-quantile of one curve; on the log-log panel also its tail fit."""
     label = f"{curve.label} ({curve.n_seeds} seeds)"
     if log:
-        label = f"{curve.label}: " + _exponent_text(
-            curve.exponent.format(2), curve.proven_exponent, curve.bound_slope
-        )
+        label = f"{curve.label}: " + _exponent_text(curve)
     ax.plot(curve.x, curve.mean, color=color, label=label)
     ax.fill_between(curve.x, curve.low, curve.high, color=color, alpha=0.2, lw=0)
     if curve.quantile is not None:
@@ -184,7 +189,7 @@ def rate_figure(
 ) -> list[Path]:
     """The final bounded metric against a swept quantity (log-log) with bootstrap bands and the
     fitted exponent beside the proven one. Writes PNG and PDF at ``stem``."""
-    figure = Figure(figsize=(6.4, 4.8), layout="constrained")
+    figure = Figure(figsize=(7.2, 6.0), layout="constrained")
     ax = figure.subplots()
     for i, rate in enumerate(rates):
         color = f"C{i % 10}"
@@ -194,15 +199,15 @@ def rate_figure(
             rate.mean,
             "o-",
             color=color,
-            label=f"{name}: "
-            + _exponent_text(rate.exponent.format(2), rate.proven, rate.bound_slope),
+            label=textwrap.fill(f"{name}: " + _exponent_text(rate), 90),
         )
         ax.fill_between(rate.x, rate.low, rate.high, color=color, alpha=0.2, lw=0)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.xaxis.set_minor_formatter(NullFormatter())
     quantity = rates[0].quantity if rates else ""
     ax.set_xlabel(quantity)
     ax.set_ylabel(y_label)
-    ax.legend(fontsize="x-small")
+    ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(0.0, -0.12))
     figure.suptitle(title, fontsize="medium")
     return save_figure(figure, stem)

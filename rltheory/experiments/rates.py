@@ -45,6 +45,7 @@ class RateSummary:
     proven: float | None
     bound_slope: float | None = None
     voided: str = ""
+    bound_name: str = ""
 
 
 def swept_quantity(frame: pd.DataFrame, parameter: str) -> tuple[str, str]:
@@ -146,6 +147,7 @@ def _rate(
         proven,
         slope,
         voided,
+        "" if bound is None else bound.theorem,
     )
 
 
