@@ -36,7 +36,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from rltheory.envs import _common
+from rltheory.envs import _common, sizes
 from rltheory.envs.linear import random_linear
 from rltheory.envs.registry import register_family
 from rltheory.mdp._validation import as_float_array, check_unit_interval, freeze
@@ -166,6 +166,7 @@ def loss_sequence(
     gym_name="AdversarialLinear",
     citation="Cassel & Rosenberg 2024 §2 (protocol); generator ours (brief §4.4)",
     summary="oblivious loss sequence (iid/piecewise/drifting/anti-greedy) over a linear MDP",
+    memory=sizes.adversarial_linear,
 )
 def adversarial_linear(
     rng: np.random.Generator,

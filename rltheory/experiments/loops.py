@@ -114,6 +114,7 @@ def run_online(
         )
         returns[:, k] = observed.sum(-1)
         algorithm.update(type(batch)(batch.states[:, 0], batch.actions[:, 0], observed, episode=k))
+        algorithm.episode = k + 1  # the loop, not each learner, counts the episodes fed in
         if callback is not None:
             callback(k, algorithm)
     return OnlineRun(regret, initial, returns, time.perf_counter() - start)

@@ -46,6 +46,7 @@ class Report:
     rates: pd.DataFrame
     missing_cells: int
     monitors: pd.DataFrame
+    skipped_cells: tuple[tuple[str, str], ...] = ()
 
 
 def _slug(text: str) -> str:
@@ -192,7 +193,9 @@ def make_report(directory: str | Path) -> Report:
     monitor_frame = monitor_table(monitors)
     missing = int(frame.attrs.get("missing_cells", 0))
     markdown_path, html_path = out / "summary.md", out / "summary.html"
+    skipped = tuple(frame.attrs.get("skipped_cells", ()))
     header = _header(manifest, protocol, missing, options.tail, frame.attrs.get("provenance", {}))
+    header += [f"SKIPPED {name}: {reason}; re-run to recompute it." for name, reason in skipped]
     markdown = "\n".join(
         [
             f"# {spec.name}",
@@ -236,7 +239,9 @@ def make_report(directory: str | Path) -> Report:
         "</body></html>\n"
     )
     R.atomic_write(html_path, lambda tmp: tmp.write_text(page))
-    return Report(figures, markdown_path, html_path, summary, rate_frame, missing, monitor_frame)
+    return Report(
+        figures, markdown_path, html_path, summary, rate_frame, missing, monitor_frame, skipped
+    )
 
 
 def _header(

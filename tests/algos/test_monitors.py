@@ -238,7 +238,7 @@ def test_ucbvi_monitor_matches_brute_force(bonus):
     class Snap(entry.cls):
         def update(self, trajectories):
             super().update(trajectories)
-            qs.setdefault(self.episode, self.q.copy())
+            qs[len(qs) + 1] = self.q.copy()  # Q after this many episodes
 
     snapping = recording(dataclasses.replace(entry, cls=Snap))
     frame, learner = run_job(model, snapping, entry.make_config(bonus=bonus, c=0.01))
