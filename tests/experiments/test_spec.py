@@ -135,6 +135,19 @@ def test_shipped_specs_validate(name):
         assert len(spec.swept_env_params()) == 1
 
 
+def test_shipped_minimax_rate_spec_ties_k_and_warns_about_the_encoding():
+    """One cell per (K, algorithm) with the instance built for its K; the linear encoding's
+    signed measures exceed Assumption A's TV norm, which the structure pass says."""
+    from rltheory.envs.assumptions import AssumptionWarning
+    from rltheory.specs import path as shipped_spec
+
+    with pytest.warns(AssumptionWarning, match="lsvi-ucb-jin2020"):
+        spec = load_spec(shipped_spec("lsvi_ucb_minimax_rate"))
+    cells = spec.cells()
+    assert len(cells) == 12
+    assert all(c.env.params["n_episodes"] == c.run["episodes"] for c in cells)
+
+
 SWEEP = """
 episodes = {episodes}
 seeds = 2
