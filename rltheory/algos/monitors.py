@@ -54,7 +54,9 @@ class Monitor:
     the lemma guarantees probability ``1 - p`` (e.g. ``{"c": 1.0, "beta": None}``; the report
     calls other runs "tuned"); ``event_uses_constants``: False when the event concerns the data
     only (e.g. UCBVI's concentration of ``P_hat``), so it has probability ``1 - p`` whatever the
-    bonus constants, and only the derived optimism needs the theory constants.
+    bonus constants, and only the derived optimism needs the theory constants; ``applies``:
+    ``applies(model, learner)`` is False where the event is not defined for that model or
+    configuration (nothing is recorded then; None: always defined).
     """
 
     function: MonitorFunction
@@ -63,6 +65,7 @@ class Monitor:
     side: str = "optimism"
     theory: Mapping[str, Any] = field(default_factory=dict)
     event_uses_constants: bool = True
+    applies: Callable[[Any, Any], bool] | None = None
 
     def __post_init__(self) -> None:
         if self.side not in ("optimism", "pessimism"):

@@ -345,3 +345,35 @@ def test_lsvi_ucb_event_self_test_shrunk_bonus_fails_theory_bonus_holds():
         held[name] = protocol.run(job).groupby("seed")["monitor.event"].min()
     assert (held["theory"] == 1.0).all()
     assert (held["shrunk"] == 0.0).all()
+
+
+# ---------------------------------------------------------------------------------- VTR
+@pytest.mark.parametrize("algorithm", ["ucrl-vtr", "hf-ucrl-vtr-plus"])
+def test_vtr_monitor_columns_equal_the_raw_proof_events(algorithm):
+    """The protocol's monitor columns for the value-targeted learners are the events of
+    rltheory.algos.hf_ucrl_vtr.monitor (tested against brute force in test_hf_events.py) on
+    the learner's state at each checkpoint, mapped onto the monitor keys."""
+    from rltheory.algos.hf_ucrl_vtr import monitor
+    from rltheory.envs.transforms import unit_total_reward
+
+    model = unit_total_reward(
+        get_family("random-mixture").build(
+            np.random.default_rng(0), n_states=4, n_actions=2, dim=3, horizon=3
+        )
+    )
+    entry = get(algorithm)
+    raw = {}
+
+    class Watch(entry.cls):
+        def update(self, trajectories):
+            super().update(trajectories)
+            raw[len(raw) + 1] = monitor(model, self)
+
+    params = {"beta_scale": 0.01} if algorithm == "ucrl-vtr" else {"n_levels": 2}
+    frame, _ = run_job(model, dataclasses.replace(entry, cls=Watch), entry.make_config(**params))
+    for episode in CHECKPOINTS:
+        got, events = columns(frame, episode), raw[episode]
+        event = (events["confidence"] & events["variance_covered"]).astype(float)
+        np.testing.assert_array_equal(got["event"], event)
+        np.testing.assert_array_equal(got["optimism"], events["optimistic"].astype(float))
+        np.testing.assert_array_equal(got["worst_ratio"], events["confidence_ratio"])

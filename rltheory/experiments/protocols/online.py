@@ -150,8 +150,12 @@ class MonitorRecorder:
         return cls(job, monitor, n_seeds, stride)
 
     def __call__(self, episode: int, learner: Any) -> None:
-        """Record the monitor for ``learner``'s state after ``episode`` episodes."""
+        """Record the monitor for ``learner``'s state after ``episode`` episodes (nothing when
+        the monitor does not apply to this model and learner)."""
         if episode not in self.position:
+            return
+        applies = self.monitor.applies
+        if applies is not None and not applies(self.model, learner):
             return
         for key, value in self.monitor.evaluate(self.model, learner, self.optimum).items():
             column = self.values.setdefault(key, np.full(self.shape, np.nan))
@@ -293,7 +297,7 @@ class OnlineProtocol(Protocol):
         if beta is not None:
             beta = np.asarray(beta, dtype=float)
             if beta.size == 1:
-                frame[BETA_RUN] = float(beta)
+                frame[BETA_RUN] = float(beta.ravel()[0])  # a [1] array (one seed) too
             elif beta.shape == (n_seeds,):
                 frame[BETA_RUN] = np.repeat(beta, n_points)
         return frame
