@@ -15,7 +15,10 @@ random simplex linear MDP of :func:`rltheory.envs.linear.random_linear`, time-in
 ``theta^k_h in [0,1]^d``, so every loss lies in [0, 1] and ``||theta^k_h|| <= sqrt(d)``.
 Sequence kinds (all pre-generated from the rng):
 
-- ``"iid"``: ``theta^k_h ~ U[0,1]^d`` independently (the stochastic sanity case);
+- ``"iid"``: ``theta^k_h ~ U[0,1]^d`` independently (every coordinate has mean 1/2);
+- ``"stochastic"``: a fixed mean ``theta_bar ~ U[0,1]^{H x d}``, then
+  ``theta^k_{h,i} ~ Bernoulli(theta_bar_{h,i})`` independently (the stochastic special case: the
+  best fixed policy in expectation is the optimal policy of ``theta_bar``);
 - ``"piecewise"``: two vectors ``theta^(0), theta^(1) ~ U[0,1]^{H x d}``, swapped every
   ``switch_every`` episodes (episode ``k`` uses ``theta^((k // switch_every) mod 2)``);
 - ``"drifting"``: ``theta^k_{h,i} = 1/2 + 1/2 cos(2 pi k / period + phase_{h,i})``, phases
@@ -42,7 +45,7 @@ from rltheory.mdp._validation import as_float_array, check_unit_interval, freeze
 from rltheory.mdp.models import FiniteHorizonMDP
 from rltheory.mdp.planning import Solution, best_in_hindsight, evaluate, initial_value
 
-LOSS_KINDS = ("iid", "piecewise", "drifting", "anti-greedy")
+LOSS_KINDS = ("iid", "stochastic", "piecewise", "drifting", "anti-greedy")
 """Kinds of oblivious loss sequences (see the module docstring)."""
 
 
@@ -74,8 +77,9 @@ class AdversarialMDP:
             )
         losses = np.einsum("sad,khd->khsa", self.dynamics.features, theta)
         check_unit_interval(losses, "losses")
+        # <phi, theta> of simplex features and theta = 1 can round to 1 + 2^-52: clip the rounding.
         object.__setattr__(self, "loss_parameters", freeze(theta))
-        object.__setattr__(self, "losses", freeze(losses))
+        object.__setattr__(self, "losses", freeze(np.clip(losses, 0.0, 1.0)))
 
     @property
     def n_states(self) -> int:
@@ -139,6 +143,9 @@ def loss_sequence(
     episodes = np.arange(n_episodes)
     if kind == "iid":
         return rng.uniform(0.0, 1.0, size=(n_episodes, horizon, dim))
+    if kind == "stochastic":
+        mean = rng.uniform(0.0, 1.0, size=(horizon, dim))
+        return (rng.random((n_episodes, horizon, dim)) < mean).astype(float)
     if kind == "piecewise":
         pair = rng.uniform(0.0, 1.0, size=(2, horizon, dim))
         return pair[(episodes // switch_every) % 2]
@@ -160,7 +167,7 @@ def loss_sequence(
     "adversarial-linear",
     gym_name="AdversarialLinear",
     citation="Cassel & Rosenberg 2024 §2 (protocol); generator ours (brief §4.4)",
-    summary="oblivious loss sequence (iid/piecewise/drifting/anti-greedy) over a linear MDP",
+    summary="oblivious loss sequence (iid/stochastic/piecewise/drifting/anti-greedy), linear MDP",
 )
 def adversarial_linear(
     rng: np.random.Generator,
