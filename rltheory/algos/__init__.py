@@ -8,7 +8,9 @@ from rltheory._discovery import import_public_modules
 from rltheory.algos.protocols import (
     METRICS,
     STRUCTURES,
+    AdversarialAlgorithm,
     FederatedAlgorithm,
+    Feedback,
     OfflineAlgorithm,
     OnlineAlgorithm,
     Problem,
@@ -28,8 +30,10 @@ import_public_modules(__name__, __path__)
 __all__ = [
     "METRICS",
     "STRUCTURES",
+    "AdversarialAlgorithm",
     "AlgorithmEntry",
     "FederatedAlgorithm",
+    "Feedback",
     "OfflineAlgorithm",
     "OnlineAlgorithm",
     "Problem",

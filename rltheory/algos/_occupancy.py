@@ -28,12 +28,18 @@ RADIUS_CAP = 2.0
 
 
 def l1_radius(
-    counts: np.ndarray, n_states: int, n_actions: int, horizon: int, n_episodes: int, delta: float
+    counts: np.ndarray,
+    n_states: int,
+    n_actions: int,
+    horizon: int,
+    n_episodes: int,
+    delta: float,
+    scale: float = 1.0,
 ) -> np.ndarray:
-    """``eps_h(s,a) = min(2, sqrt(2 S log(S A H K / delta) / max(1, N_h(s,a))))`` [D]."""
+    """``eps_h(s,a) = min(2, scale sqrt(2 S log(S A H K / delta) / max(1, N_h(s,a))))`` [D]."""
     log = np.log(n_states * n_actions * horizon * n_episodes / delta)
     n = np.maximum(np.asarray(counts, dtype=float), 1.0)
-    return np.minimum(RADIUS_CAP, np.sqrt(2.0 * n_states * log / n))
+    return np.minimum(RADIUS_CAP, scale * np.sqrt(2.0 * n_states * log / n))
 
 
 def empirical_kernel(counts: np.ndarray) -> np.ndarray:
@@ -69,30 +75,6 @@ def extreme_expectation(
     return best if maximize else -best
 
 
-def _reach_bound(
-    policy: np.ndarray,
-    p_hat: np.ndarray,
-    radius: np.ndarray,
-    initial: np.ndarray,
-    step: int,
-    maximize: bool,
-) -> np.ndarray:
-    """``max``/``min`` over the set of ``P(s_step = x)`` for every ``x``: ``[..., S]``."""
-    n_states = policy.shape[-2]
-    batch = np.broadcast_shapes(policy.shape[:-3], p_hat.shape[:-4], radius.shape[:-3])
-    reach = np.broadcast_to(np.eye(n_states), (*batch, n_states, n_states))  # [..., x, s]
-    for h in range(step - 1, -1, -1):
-        # q[..., x, s, a] = extreme over ball(h, s, a) of <p, reach[..., x, :]>
-        q = extreme_expectation(
-            p_hat[..., None, h, :, :, :],
-            radius[..., None, h, :, :],
-            reach[..., :, None, None, :],
-            maximize=maximize,
-        )
-        reach = (q * policy[..., None, h, :, :]).sum(-1)
-    return (reach * initial).sum(-1)
-
-
 def occupancy_bounds(
     policy: np.ndarray, p_hat: np.ndarray, radius: np.ndarray, initial: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -101,16 +83,28 @@ def occupancy_bounds(
     ``policy [..., H, S, A]`` (stochastic), ``p_hat [..., H, S, A, S]``, ``radius [..., H, S, A]``
     (leading axes broadcast), ``initial [S]`` the known initial distribution. The state-action
     bounds are ``u(s) pi_h(a|s)``. Step 0 is exact: ``u_0 = mu0``.
+
+    One backward sweep serves every target: ``reach[..., t-1, x, s]`` holds ``W^{(t,x)}_{h+1}(s)``
+    for the targets ``(t, x)`` with ``t > h``, the max-DP and the min-DP side by side (the min as
+    the max of ``-W``), so the sweep costs ``H - 1`` closed-form steps.
     """
     policy = np.asarray(policy, dtype=float)
-    horizon = policy.shape[-3]
-    upper = [np.broadcast_to(initial, (*policy.shape[:-3], initial.shape[-1]))]
-    lower = [upper[0]]
-    for step in range(1, horizon):
-        upper.append(_reach_bound(policy, p_hat, radius, initial, step, True))
-        lower.append(_reach_bound(policy, p_hat, radius, initial, step, False))
-    batch = np.broadcast_shapes(*(u.shape for u in upper))
-    return (
-        np.stack([np.broadcast_to(u, batch) for u in upper], axis=-2),
-        np.stack([np.broadcast_to(u, batch) for u in lower], axis=-2),
-    )
+    horizon, n_states = policy.shape[-3], policy.shape[-2]
+    batch = np.broadcast_shapes(policy.shape[:-3], p_hat.shape[:-4], radius.shape[:-3])
+    eye = np.eye(n_states)
+    # [..., 2, H-1, x, s]: signed reach values, +W for the upper DP and -W for the lower one.
+    reach = np.zeros((*batch, 2, horizon - 1, n_states, n_states))
+    for h in range(horizon - 2, -1, -1):
+        reach[..., 0, h, :, :], reach[..., 1, h, :, :] = eye, -eye  # targets at step t = h + 1
+        active = reach[..., h:, :, :]
+        q = extreme_expectation(
+            p_hat[..., None, None, None, h, :, :, :],
+            radius[..., None, None, None, h, :, :],
+            active[..., None, None, :],
+        )  # [..., 2, H-1-h, x, s, a]
+        reach[..., h:, :, :] = (q * policy[..., None, None, None, h, :, :]).sum(-1)
+    signed = (reach * initial).sum(-1)  # [..., 2, H-1, x]
+    first = np.broadcast_to(initial, (*batch, 1, n_states))
+    upper = np.concatenate([first, signed[..., 0, :, :]], axis=-2)
+    lower = np.concatenate([first, -signed[..., 1, :, :]], axis=-2)
+    return upper, lower

@@ -225,14 +225,22 @@ def hindsight_comparator(adv: AdversarialMDP) -> Solution:
     return best_in_hindsight(adv.dynamics, adv.losses)
 
 
-def prefix_hindsight_values(adv: AdversarialMDP) -> np.ndarray:
-    """``min_pi sum_{j <= k} V^{j,pi}_1`` for every prefix ``k`` (``[K]``).
+def prefix_hindsight_values(adv: AdversarialMDP, ends: np.ndarray | None = None) -> np.ndarray:
+    """``min_pi sum_{j <= k} V^{j,pi}_1`` for every prefix ``k`` (``[K]``), or for the prefixes
+    ending at the 0-based episodes ``ends`` (``[len(ends)]``).
 
     One minimizing backward induction on the prefix sums ``sum_{j<=k} l^j``, batched over ``k``.
     """
     cumulative = np.cumsum(adv.losses, axis=0)  # [K, H, S, A]
+    if ends is not None:
+        ends = np.asarray(ends, dtype=np.int64)
+        if ends.ndim != 1 or (ends.size and (ends.min() < 0 or ends.max() >= adv.n_episodes)):
+            raise ValueError(
+                f"ends must be a 1-d array of episodes in [0, {adv.n_episodes}), got {ends}"
+            )
+        cumulative = cumulative[ends]
     transitions = adv.dynamics.transitions
-    v_next = np.zeros((adv.n_episodes, adv.n_states))
+    v_next = np.zeros((cumulative.shape[0], adv.n_states))
     for h in range(adv.horizon - 1, -1, -1):
         v_next = (cumulative[:, h] + transitions.expect(v_next, h)).min(-1)
     return v_next @ adv.initial_distribution
