@@ -104,8 +104,16 @@ def command_list() -> None:
     from rltheory.algos import entries
     from rltheory.bounds import bounds
     from rltheory.envs import families
+    from rltheory.experiments.protocols import protocols
 
-    print("Algorithms (id | protocol | requires | citation):")
+    print("Protocols (name | spec keys | axis | metric | requires):")
+    for protocol in protocols():
+        requires = ", ".join(sorted(protocol.requires)) or "-"
+        print(
+            f"  {protocol.name} | {', '.join(protocol.keys)} | {protocol.axis.label} | "
+            f"{protocol.metric.name} | {requires}"
+        )
+    print("\nAlgorithms (id | protocol | requires | citation):")
     for entry in entries():
         requires = ", ".join(sorted(entry.requires)) or "-"
         print(f"  {entry.id} | {entry.protocol} | {requires} | {entry.citation}")

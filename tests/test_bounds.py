@@ -9,8 +9,8 @@ import pytest
 
 from rltheory.bounds import bounds_for, get_bound
 
-PARAMS = {"K": 1000, "d": 10, "H": 10, "S": 50, "A": 5, "p": 0.05, "beta": 0.1, "c": 1.0}
 K = np.array([10.0, 100.0, 1000.0, 10_000.0])
+PARAMS = {"K": K, "d": 10, "H": 10, "S": 50, "A": 5, "p": 0.05, "beta": 0.1, "c": 1.0}
 
 
 def test_catalogue_per_algorithm():
@@ -33,9 +33,9 @@ def test_jin2020_formula_and_metadata():
     assert dict(bound.exponents) == {"K": 0.5, "d": 1.5, "H": 2.0}
     d, h, p = 10, 10, 0.05
     expected = [math.sqrt(d**3 * h**3 * (k * h) * math.log(2 * d * k * h / p) ** 2) for k in K]
-    np.testing.assert_allclose(bound.shape_at(K, PARAMS), expected, rtol=1e-12)
+    np.testing.assert_allclose(bound.shape_at(PARAMS), expected, rtol=1e-12)
     with pytest.raises(ValueError, match="no constant"):
-        bound.value(K, PARAMS)
+        bound.value(PARAMS)
 
 
 def test_envelope_formula_for_the_beta_run():
@@ -47,14 +47,12 @@ def test_envelope_formula_for_the_beta_run():
         + 2 * beta * h * math.sqrt(2 * d * k * math.log(1 + k))
         for k in K
     ]
-    np.testing.assert_allclose(bound.value(K, PARAMS), expected, rtol=1e-12)
-    # beta from c when not given: c d H sqrt(log(2 d K H / p)) with the run's K
-    from_c = {key: v for key, v in PARAMS.items() if key != "beta"}
-    beta_c = 1.0 * d * h * math.sqrt(math.log(2 * d * 1000 * h / p))
-    with_beta = bound.shape_at(K, {**from_c, "beta": beta_c})
-    np.testing.assert_allclose(bound.shape_at(K, from_c), with_beta, rtol=1e-12)
-    with pytest.raises(ValueError, match="beta, or c"):
-        bound.shape_at(K, {"d": 10, "H": 10, "p": 0.05})
+    np.testing.assert_allclose(bound.value(PARAMS), expected, rtol=1e-12)
+    # the envelope is for the bonus actually run: without run.beta it is not drawn
+    without_beta = {key: v for key, v in PARAMS.items() if key != "beta"}
+    assert bound.missing(without_beta) == ["beta"]
+    with pytest.raises(ValueError, match=r"needs quantities \['beta'\]"):
+        bound.shape_at(without_beta)
 
 
 @pytest.mark.parametrize(
@@ -69,7 +67,7 @@ def test_envelope_formula_for_the_beta_run():
 def test_lower_bound_formulas(bound_id, formula):
     bound = get_bound(bound_id)
     expected = [formula(k, 10, 10, 50, 5) for k in K]
-    np.testing.assert_allclose(bound.shape_at(K, PARAMS), expected, rtol=1e-12)
+    np.testing.assert_allclose(bound.shape_at(PARAMS), expected, rtol=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -89,23 +87,40 @@ def test_declared_exponents_match_the_formula(bound_id):
     base = {"K": 1000, "d": 10, "H": 10, "S": 50, "A": 5, "p": 0.05}
     for name, exponent in bound.exponents.items():
         scaled = dict(base, **{name: base[name] * 2})
-        k_at = np.array([float(scaled["K"] if name == "K" else base["K"])])
-        k_base = np.array([float(base["K"])])
-        slope = math.log2(bound.shape_at(k_at, scaled)[0] / bound.shape_at(k_base, base)[0])
+        slope = math.log2(bound.shape_at(scaled) / bound.shape_at(base))
         tolerance = 0.1 if bound_id == "lsvi-ucb-jin2020" else 1e-12
         assert slope == pytest.approx(exponent, abs=tolerance), (bound_id, name)
 
 
-def test_lower_bounds_sit_below_the_upper_shape():
-    upper = get_bound("lsvi-ucb-jin2020").shape_at(K, PARAMS)
-    for bound_id in ("linear-mixture-lower-zgs2021", "linear-mdp-lower-jin2020"):
-        assert (get_bound(bound_id).shape_at(K, PARAMS) < upper).all()
+@pytest.mark.parametrize("algorithm", ["lsvi-ucb", "ucbvi"])
+def test_lower_bound_exponents_never_exceed_the_main_upper_bound(algorithm):
+    """A minimax lower bound growing faster than the algorithm's proven upper bound in K, d, H,
+    S or A would be a contradiction: a wrongly declared exponent (or a lower bound listed for
+    the wrong setting, e.g. the step-dependent tabular rate for stationary UCBVI) breaks this."""
+    main = next(b for b in bounds_for(algorithm) if b.kind == "upper")
+    lowers = [b for b in bounds_for(algorithm) if b.kind == "lower"]
+    assert lowers
+    for lower in lowers:
+        for name, exponent in lower.exponents.items():
+            if name in main.exponents:
+                assert exponent <= main.exponents[name], (lower.id, name)
+
+
+def test_structural_conditions_decide_where_a_bound_applies():
+    """The tabular lower bound applies on one-hot instances (d = S A) only; the Bernstein UCBVI
+    theorem only to Bernstein runs (both were drawn everywhere before)."""
+    tabular = get_bound("tabular-lower")
+    assert tabular.applies({**PARAMS, "d": 250})
+    assert not tabular.applies(PARAMS)
+    bf = get_bound("ucbvi-bf-azar2017")
+    assert bf.applies({**PARAMS, "delta": 0.1, "bonus": "bernstein"})
+    assert not bf.applies({**PARAMS, "delta": 0.1, "bonus": "hoeffding"})
 
 
 def test_bad_parameters_raise():
-    with pytest.raises(ValueError, match="needs parameter"):
-        get_bound("lsvi-ucb-jin2020").shape_at(K, {"d": 10, "H": 10})
+    with pytest.raises(ValueError, match="needs quantities"):
+        get_bound("lsvi-ucb-jin2020").shape_at({"d": 10, "H": 10})
     with pytest.raises(ValueError, match="p must be in"):
-        get_bound("lsvi-ucb-jin2020").shape_at(K, {**PARAMS, "p": 1.5})
+        get_bound("lsvi-ucb-jin2020").shape_at({**PARAMS, "p": 1.5})
     with pytest.raises(ValueError, match="d must be > 0"):
-        get_bound("linear-mdp-lower-jin2020").shape_at(K, {**PARAMS, "d": 0})
+        get_bound("linear-mdp-lower-jin2020").shape_at({**PARAMS, "d": 0})

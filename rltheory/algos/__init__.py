@@ -6,7 +6,6 @@ decorator runs: adding an algorithm is one new file.
 
 from rltheory._discovery import import_public_modules
 from rltheory.algos.protocols import (
-    METRICS,
     STRUCTURES,
     AdversarialAlgorithm,
     FederatedAlgorithm,
@@ -14,6 +13,7 @@ from rltheory.algos.protocols import (
     OfflineAlgorithm,
     OnlineAlgorithm,
     Problem,
+    missing_structures,
     structures_of,
 )
 from rltheory.algos.registry import (
@@ -28,7 +28,6 @@ from rltheory.algos.registry import (
 import_public_modules(__name__, __path__)
 
 __all__ = [
-    "METRICS",
     "STRUCTURES",
     "AdversarialAlgorithm",
     "AlgorithmEntry",
@@ -41,6 +40,7 @@ __all__ = [
     "UnknownAlgorithmError",
     "entries",
     "get",
+    "missing_structures",
     "register",
     "structures_of",
 ]

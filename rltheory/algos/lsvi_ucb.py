@@ -225,7 +225,6 @@ class LSVICore(OnlineAlgorithm):
     requires=("features", "finite-horizon"),
     citation=JIN2020,
     summary="LSVI-UCB: per-step ridge regression of Bellman targets plus an elliptical bonus",
-    bound="lsvi-ucb-jin2020",
 )
 class LSVIUCB(LSVICore):
     """LSVI-UCB, Jin et al. 2020 Algorithm 1 (``beta = c d H sqrt(iota)`` unless given)."""

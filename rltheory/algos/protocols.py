@@ -1,4 +1,4 @@
-"""Learning protocols: what a learner may know, what it must provide, and the metric each implies.
+"""Learner base classes of the protocols, the learner's view (:class:`Problem`) and structure tags.
 
 - **online episodic** (:class:`OnlineAlgorithm`): ``policy()`` returns ``pi_k`` for the next
   episode for each of B seeds, ``update(trajectories)`` receives that episode's trajectories.
@@ -17,8 +17,10 @@
   at the end of episode ``k + d_k``, several may arrive at once, and the delays themselves are
   never shown. Metric: exact regret against the best fixed policy in hindsight.
 
-A learner never sees the model: the runner builds a :class:`Problem` holding only what the
-setting reveals. Every learner runs B independent copies (one per seed) in one set of arrays,
+The runner-side half of each protocol (its spec keys, interaction loop and exact metrics) is a
+registered object in :mod:`rltheory.experiments.protocols`. A learner never sees the model: the
+protocol builds a :class:`Problem` holding only what the setting reveals. Every learner runs B
+independent copies (one per seed) in one set of arrays,
 each seed with its own ``numpy.random.Generator``, so batched and one-seed runs are identical.
 """
 
@@ -33,53 +35,48 @@ import numpy as np
 
 from rltheory.mdp import DiscountedMDP, FiniteHorizonMDP, Trajectories
 
-METRICS: dict[str, str] = {
-    "online": (
-        "pseudo-regret V*_1(s_1^k) - V^{pi_k}_1(s_1^k) of the policy played in episode k, at the "
-        "realized initial state, computed exactly by backward induction on the known model, in "
-        "the model's reward units (per-step rewards in [0,1], so at most H per episode)"
-    ),
-    "offline": (
-        "suboptimality V*_1(s_1) - V^{pi_hat}_1(s_1) of the returned policy, computed exactly on "
-        "the known (nominal or perturbed) model"
-    ),
-    "federated": (
-        "parameter error ||theta_t - theta*||_2^2 of the server iterate to the exact fixed point "
-        "theta*, computed from the known models"
-    ),
-    "adversarial": (
-        "regret sum_{j<=k} V^{j,pi_j}_1 - min_pi sum_{j<=k} V^{j,pi}_1 of the policies played in "
-        "episodes 0..k against the best fixed policy in hindsight of that prefix (one minimizing "
-        "backward induction on the prefix-summed losses), computed exactly on the known model; "
-        "per-step losses in [0,1], so at most H per episode; the realized-loss regret (sampled "
-        "trajectory losses minus the same comparator) is reported beside it"
-    ),
-    "delayed": (
-        "the adversarial regret when the feedback of episode k arrives at the end of episode "
-        "k + d_k (feedback due after the last episode never arrives); the total delay "
-        "D = sum_k d_k and the delay incurred within the run D_K = sum_k min(d_k, K-1-k) are "
-        "reported beside it"
-    ),
-}
-"""The exact metric each protocol implies, as written into result manifests."""
-
 STRUCTURES: dict[str, str] = {
-    "features": "linear-MDP features phi(s,a) that realize kernel and rewards",
-    "mixture": "a linear-mixture basis psi(s'|s,a) (integration map V -> phi_V)",
-    "finite-horizon": "an episodic model with horizon H",
+    "model": "the exact model itself (oracle baselines only)",
+    "finite-horizon": "an episodic model with horizon H and fixed mean rewards r_h(s,a) in [0, 1]",
     "discounted": "a discounted model with factor gamma",
     "bandit": "horizon H = 1 (contextual linear bandit)",
-    "model": "the exact model itself (oracle baselines only)",
+    "tabular": "finite state and action sets with an exact kernel (visit counts estimate it)",
+    "features": "linear-MDP features phi(s,a) that realize kernel and rewards",
+    "mixture": "a linear-mixture basis psi(s'|s,a) (integration map V -> phi_V)",
+    "time-homogeneous": "kernel and rewards that do not depend on the step h",
+    "unit-total-reward": "every trajectory's total reward sum_h r_h is at most 1",
+    "adversarial": "an oblivious loss sequence l^k_h(s,a) fixed before the run",
+    "heterogeneous": "a family of N models sharing S, A and features (federated agents)",
+    "perturbed": "a nominal model with exact perturbed test models (robust offline RL)",
+    "offline-dataset": "a nominal model a behaviour policy can collect an offline dataset in",
 }
-"""Structure requirements an algorithm may declare, and what each means."""
+"""Structure tags a protocol or an algorithm may require of an environment, and their meaning.
+
+A model offers the tags :func:`structures_of` derives from its type and arrays, plus those it
+declares itself in a ``structures`` attribute (e.g. a federated family declares
+``"heterogeneous"``): new model kinds join without editing this module.
+"""
+
+STRUCTURE_HINTS: dict[str, str] = {
+    "features": (
+        "a tabular model gets one-hot linear-MDP features from transforms = "
+        '["one-hot-features"], or use the tabular-as-linear family'
+    ),
+    "unit-total-reward": 'rescale rewards with transforms = ["unit-total-reward"]',
+    "finite-horizon": "episodic protocols need a FiniteHorizonMDP family",
+}
+"""How to obtain a missing structure, where the package offers a way (shown in errors)."""
 
 
 @dataclass(frozen=True, eq=False)
 class Problem:
-    """What a learner may know about the environment.
+    """What a learner may know about the environment, and nothing else.
 
     ``features [S, A, d]`` and ``mixture_basis [S, A, S, d]`` are present when the model has that
-    structure; ``rewards`` is the (known, deterministic) reward table when the setting reveals it;
+    structure, with ``mixture_dim`` d of the basis and ``norm_bound`` B >= ||theta||_2 where the
+    model states it; ``rewards`` is the (known, deterministic) reward table only when the setting
+    reveals it (never for adversarial losses, which the protocol reveals episode by episode);
+    ``total_reward_bound`` bounds sum_h r_h along every trajectory where the model states it;
     ``model`` is only filled for algorithms that declare the ``"model"`` requirement (oracles).
     ``n_episodes`` is K, for algorithms whose parameters depend on it (e.g. iota = log(2dT/p)).
     ``initial_distribution`` (``mu0 [S]``) is set when the setting reveals it (the adversarial
@@ -95,7 +92,10 @@ class Problem:
     mixture_basis: np.ndarray | None = None
     rewards: np.ndarray | None = None
     time_homogeneous: bool = False
-    model: FiniteHorizonMDP | DiscountedMDP | None = None
+    mixture_dim: int | None = None
+    norm_bound: float | None = None
+    total_reward_bound: float | None = None
+    model: Any = None
     initial_distribution: np.ndarray | None = None
 
     @property
@@ -106,41 +106,72 @@ class Problem:
     @classmethod
     def from_model(
         cls,
-        model: FiniteHorizonMDP | DiscountedMDP,
+        model: Any,
         n_episodes: int,
         *,
         reveal_model: bool = False,
+        reveal_rewards: bool = True,
     ) -> Problem:
-        """The learner's view of ``model``: sizes, features, basis and reward table."""
-        finite = isinstance(model, FiniteHorizonMDP)
+        """The learner's view of ``model``: sizes, features, basis, stated bounds and (when
+        ``reveal_rewards``) the reward table."""
+        horizon = getattr(model, "horizon", None)
+        basis = getattr(model, "mixture_basis", None)
+        metadata = getattr(model, "metadata", {}) or {}
         return cls(
             n_states=model.n_states,
             n_actions=model.n_actions,
             n_episodes=int(n_episodes),
-            horizon=model.horizon if finite else None,
-            gamma=None if finite else model.gamma,
-            features=model.features,
-            mixture_basis=model.mixture_basis if finite else None,
-            rewards=model.rewards,
-            time_homogeneous=model.time_homogeneous if finite else True,
+            horizon=horizon,
+            gamma=getattr(model, "gamma", None),
+            features=getattr(model, "features", None),
+            mixture_basis=basis,
+            rewards=getattr(model, "rewards", None) if reveal_rewards else None,
+            time_homogeneous=bool(getattr(model, "time_homogeneous", horizon is None)),
+            mixture_dim=None if basis is None else int(basis.shape[-1]),
+            norm_bound=metadata.get("norm_bound"),
+            total_reward_bound=metadata.get("total_reward_bound"),
             model=model if reveal_model else None,
         )
 
 
-def structures_of(model: FiniteHorizonMDP | DiscountedMDP) -> frozenset[str]:
-    """The structure tags (keys of :data:`STRUCTURES`) a model offers."""
-    tags = {"model"}
+def _total_reward_bound(model: Any) -> float | None:
+    """``sum_h max_{s,a} r_h(s,a)``, an upper bound on every trajectory's total reward."""
+    rewards = getattr(model, "rewards", None)
+    if rewards is None or getattr(model, "horizon", None) is None:
+        return None
+    return float(np.asarray(rewards).reshape(rewards.shape[0], -1).max(axis=1).sum())
+
+
+def structures_of(model: Any) -> frozenset[str]:
+    """The structure tags (keys of :data:`STRUCTURES`) a model offers: derived from its type and
+    arrays, plus any it declares in a ``structures`` attribute."""
+    tags = {"model", *getattr(model, "structures", ())}
     if isinstance(model, FiniteHorizonMDP):
-        tags.add("finite-horizon")
+        tags |= {"finite-horizon", "tabular"}
         if model.horizon == 1:
             tags.add("bandit")
         if model.mixture_basis is not None:
             tags.add("mixture")
-    else:
-        tags.add("discounted")
-    if model.features is not None and model.realizable:
+        if model.time_homogeneous:
+            tags.add("time-homogeneous")
+        if _total_reward_bound(model) <= 1.0 + 1e-12:
+            tags.add("unit-total-reward")
+    elif isinstance(model, DiscountedMDP):
+        tags |= {"discounted", "tabular", "time-homogeneous"}
+    features = getattr(model, "features", None)
+    if features is not None and getattr(model, "realizable", False):
         tags.add("features")
     return frozenset(tags)
+
+
+def missing_structures(required: frozenset[str], model: Any) -> list[str]:
+    """Required tags the model lacks, each as ``tag (meaning)`` plus how to get it if known."""
+    missing = sorted(required - structures_of(model))
+    return [
+        f"{tag} ({STRUCTURES.get(tag, 'unknown structure tag')})"
+        + (f"; hint: {STRUCTURE_HINTS[tag]}" if tag in STRUCTURE_HINTS else "")
+        for tag in missing
+    ]
 
 
 class OnlineAlgorithm(ABC):

@@ -15,7 +15,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from rltheory._names import unknown_id_message, unknown_params_message
-from rltheory.algos.protocols import METRICS, STRUCTURES, structures_of
+from rltheory.algos.protocols import STRUCTURES, missing_structures
 
 ENTRY_POINT_GROUP = "rltheory.algorithms"
 
@@ -36,9 +36,10 @@ class AlgorithmEntry:
     """What the registry knows about an algorithm.
 
     ``id`` (kebab-case), ``cls`` (the learner class), ``config`` (frozen dataclass of
-    hyperparameters with the paper's defaults), ``protocol`` (online | offline | federated),
+    hyperparameters with the paper's defaults), ``protocol`` (the name of a protocol registered in
+    :mod:`rltheory.experiments.protocols`, e.g. online, offline, federated),
     ``requires`` (structure tags, see :data:`rltheory.algos.protocols.STRUCTURES`), ``citation``
-    and ``summary`` (one line), and ``bound`` (id of its bound object in ``rltheory.bounds``).
+    and ``summary`` (one line). Its bounds name it (``rltheory.bounds.bounds_for(id)``).
     """
 
     id: str
@@ -48,18 +49,12 @@ class AlgorithmEntry:
     requires: frozenset[str]
     citation: str
     summary: str = ""
-    bound: str | None = None
-
-    @property
-    def metric(self) -> str:
-        """The exact metric the protocol implies (see :data:`METRICS`)."""
-        return METRICS[self.protocol]
 
     def check_compatible(self, model: Any, where: str = "environment") -> None:
         """Raise :class:`StructureMismatchError` if ``model`` lacks a required structure."""
-        missing = sorted(self.requires - structures_of(model))
+        missing = missing_structures(self.requires, model)
         if missing:
-            details = "; ".join(f"{tag} ({STRUCTURES[tag]})" for tag in missing)
+            details = "; ".join(missing)
             raise StructureMismatchError(
                 f"algorithm '{self.id}' needs {details}, which the {where} does not provide"
             )
@@ -83,7 +78,6 @@ def register(
     requires: Iterable[str] = (),
     citation: str,
     summary: str = "",
-    bound: str | None = None,
 ) -> Callable[[type], type]:
     """Class decorator: register an algorithm under ``id`` (duplicates are an error)."""
     requires = frozenset(requires)
@@ -98,15 +92,20 @@ def register(
         if config is None or not dataclasses.is_dataclass(config):
             raise TypeError(f"{cls.__name__} must define a dataclass `Config` of hyperparameters")
         protocol = getattr(cls, "protocol", None)
-        if protocol not in METRICS:
-            raise TypeError(f"{cls.__name__}.protocol must be one of {sorted(METRICS)}")
+        if not isinstance(protocol, str) or not protocol:
+            raise TypeError(f"{cls.__name__}.protocol must name a protocol (e.g. 'online')")
         _REGISTRY[id] = AlgorithmEntry(
-            id, cls, config, protocol, requires, citation, summary or _first_line(cls), bound
+            id, cls, config, protocol, requires, citation, summary or _first_line(cls)
         )
         cls.algorithm_id = id
         return cls
 
     return decorate
+
+
+def unregister(id: str) -> None:
+    """Remove algorithm ``id`` (tests that register one remove it again)."""
+    _REGISTRY.pop(id, None)
 
 
 def _first_line(cls: type) -> str:

@@ -257,7 +257,6 @@ def optimistic_q(
     ),
     summary="tabular UCBVI: value iteration on the empirical model plus a Hoeffding or "
     "Bernstein-Freedman bonus",
-    bound="ucbvi-ch-azar2017",
 )
 class UCBVI(OnlineAlgorithm):
     """Tabular UCBVI (Azar et al. 2017) with the Hoeffding (CH) or Bernstein-Freedman (BF) bonus.

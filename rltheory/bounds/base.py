@@ -1,10 +1,15 @@
 """Theoretical bounds as objects: formula, exponents, quantity bounded, constant, citation.
 
-A :class:`Bound` evaluates its *shape* (the formula without the unknown absolute constant) at an
-array of episode counts K and a mapping of problem parameters (``d``, ``H``, ``S``, ``A``, ``p``,
-and hyperparameters actually run such as ``beta``). When the paper gives the constant,
-``value`` multiplies it in; when it does not (``constant is None``), plots draw the shape with a
-fitted constant and label it "fitted".
+A :class:`Bound` is a function of named quantities: ``shape(q)`` reads the run's quantities
+from the mapping ``q`` — the axis quantity of the protocol as an array (episodes ``K``, steps
+``T = K H``, rounds, dataset size ``n_data``, ...) and scalars (``d``, ``H``, ``S``, ``A``,
+``gamma``, ``N``, total delay ``D``, hyperparameters as run such as ``beta``) — so the report
+draws it on whichever axis a protocol uses (:meth:`rltheory.experiments.protocols.Protocol.
+quantities` builds ``q``). When the paper gives the constant, ``value`` multiplies it in; when it
+does not (``constant is None``) the shape is only compared up to a constant.
+
+Bounds name the algorithms they cover (``algorithms``, ids as strings); the first applicable
+upper bound listed for an algorithm is its main bound. Bounds never import algorithm code.
 """
 
 from __future__ import annotations
@@ -27,13 +32,17 @@ class UnknownBoundError(LookupError):
 
 @dataclass(frozen=True)
 class Bound:
-    """A regret (or suboptimality, or error) bound as a function of K and problem parameters.
+    """A regret (or suboptimality, or error) bound as a function of named quantities.
 
-    ``shape(K, params)`` returns the formula without its absolute constant, as an array like K;
-    ``exponents`` are the growth exponents the formula proves (e.g. ``{"K": 0.5, "d": 1.5,
-    "H": 2.0}`` for LSVI-UCB in per-step units, logs ignored); ``quantity`` says what is bounded
-    (e.g. "high-probability pseudo-regret"); ``requires`` lists the parameter names ``shape``
-    reads; ``constant`` is the paper's constant, or None when the paper gives none.
+    ``shape(q)`` returns the formula without its absolute constant, as an array like the axis
+    quantity in ``q``; ``exponents`` are the growth exponents the formula proves in those
+    quantities (e.g. ``{"K": 0.5, "d": 1.5, "H": 2.0}``, logs ignored); ``quantity`` says what is
+    bounded (e.g. "high-probability pseudo-regret"); ``requires`` lists the quantity names
+    ``shape`` reads; ``constant`` is the paper's constant, or None when the paper gives none.
+    ``conditions`` are hyperparameter values of the run the theorem assumes (e.g.
+    ``{"bonus": "bernstein"}``; a run without the parameter is taken to satisfy it) and
+    ``applies_if`` a predicate on ``q`` for structural conditions (e.g. a tabular instance,
+    d = S A), described in ``applies_text``.
     """
 
     id: str
@@ -42,37 +51,44 @@ class Bound:
     formula: str
     exponents: Mapping[str, float]
     citation: str
-    shape: Callable[[np.ndarray, Mapping[str, Any]], np.ndarray]
+    shape: Callable[[Mapping[str, Any]], np.ndarray]
     requires: tuple[str, ...] = ()
     constant: float | None = None
     algorithms: tuple[str, ...] = ()
     notes: str = ""
-    metric: str = "cumulative_regret"
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    conditions: Mapping[str, Any] = field(default_factory=dict)
+    applies_if: Callable[[Mapping[str, Any]], bool] | None = None
+    applies_text: str = ""
 
     @property
     def constant_given(self) -> bool:
         return self.constant is not None
 
-    def check_params(self, params: Mapping[str, Any]) -> None:
-        missing = [name for name in self.requires if name not in params]
+    def missing(self, q: Mapping[str, Any]) -> list[str]:
+        """Quantities the shape needs that ``q`` lacks."""
+        return [name for name in self.requires if name not in q]
+
+    def applies(self, q: Mapping[str, Any]) -> bool:
+        """Whether the run (its quantities and hyperparameters ``q``) meets the theorem's
+        conditions."""
+        if not all(q.get(key, value) == value for key, value in self.conditions.items()):
+            return False
+        return self.applies_if is None or bool(self.applies_if(q))
+
+    def shape_at(self, q: Mapping[str, Any]) -> np.ndarray:
+        """The formula without its constant at the quantities ``q``."""
+        missing = self.missing(q)
         if missing:
-            raise ValueError(
-                f"bound '{self.id}' needs parameter(s) {missing}; got {sorted(params)}"
-            )
+            raise ValueError(f"bound '{self.id}' needs quantities {missing}; got {sorted(q)}")
+        return np.asarray(self.shape(q), dtype=float)
 
-    def shape_at(self, episodes: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
-        """The formula without its constant at ``episodes`` (K values)."""
-        self.check_params(params)
-        return np.asarray(self.shape(np.asarray(episodes, dtype=float), params), dtype=float)
-
-    def value(self, episodes: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
+    def value(self, q: Mapping[str, Any]) -> np.ndarray:
         """The bound with the paper's constant; an error when the paper gives none."""
         if self.constant is None:
             raise ValueError(
                 f"bound '{self.id}' has no constant in the paper: use shape_at() and fit one"
             )
-        return self.constant * self.shape_at(episodes, params)
+        return self.constant * self.shape_at(q)
 
 
 _BOUNDS: dict[str, Bound] = {}
@@ -84,6 +100,11 @@ def register_bound(bound: Bound) -> Bound:
         raise ValueError(f"bound id '{bound.id}' is already registered")
     _BOUNDS[bound.id] = bound
     return bound
+
+
+def unregister_bound(id: str) -> None:
+    """Remove bound ``id`` (tests that register one remove it again)."""
+    _BOUNDS.pop(id, None)
 
 
 def get_bound(id: str) -> Bound:
@@ -100,8 +121,10 @@ def bounds() -> list[Bound]:
 
 
 def bounds_for(algorithm_id: str) -> list[Bound]:
-    """Upper and lower bounds that name ``algorithm_id`` among their ``algorithms``."""
-    return [b for b in bounds() if algorithm_id in b.algorithms]
+    """Upper and lower bounds that name ``algorithm_id`` among their ``algorithms``, in
+    registration order (an algorithm's main theorem first)."""
+    _ensure_loaded()
+    return [b for b in _BOUNDS.values() if algorithm_id in b.algorithms]
 
 
 def _ensure_loaded() -> None:

@@ -1,15 +1,15 @@
 """Bounds of the LSVI family (Jin et al. 2020) and the lower bounds plotted beside them.
 
 Units: per-step rewards in [0, 1] (V in [0, H]), ``T = K H`` steps, regret = pseudo-regret
-``sum_k V*_1(x_1^k) - V^{pi_k}_1(x_1^k)``. Parameter names read from ``params``: ``d``, ``H``,
-``S``, ``A``, ``p`` (failure probability), ``beta`` / ``c`` (the bonus actually run). Shapes are
-evaluated at an array of episode counts K, with ``iota(K) = log(2 d K H / p)``.
+``sum_k V*_1(x_1^k) - V^{pi_k}_1(x_1^k)``. Quantities read from ``q``: episodes ``K`` (an array
+along the axis), ``d``, ``H``, ``S``, ``A``, ``p`` (failure probability), ``beta`` (the bonus
+scale actually run), with ``iota(K) = log(2 d K H / p)``.
 
-Verification (see ``../shared/papers/lsvi-ucb_and_horizon-free.md``): Jin et al.'s Thm 3.1 and §5
-lower bound were read in the paper text [V]; the envelope is the brief's own composition of
-Lemma B.6, eqs (17)-(18) and Azuma-Hoeffding [D]; the Zhou-Gu-Szepesvári rate Omega(dH sqrt T)
-was read in the abstract [V], but its constant (1/(1600 sqrt 3) in the brief) and conditions are
-unverified recollections, so the constant is left as None.
+Verification: Jin et al.'s Thm 3.1 and §5 lower bound were read in the paper text; the envelope
+is this project's own composition of Lemma B.6, eqs (17)-(18) and Azuma-Hoeffding (its constant
+is ours, not the paper's); the Zhou-Gu-Szepesvári rate Omega(dH sqrt T) was read in the
+abstract, but its constant and conditions are unverified recollections, so the constant is left
+as None.
 """
 
 from __future__ import annotations
@@ -19,8 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from rltheory.algos.lsvi_ucb import JIN2020, lsvi_ucb_beta
 from rltheory.bounds.base import Bound, register_bound
+
+JIN2020 = (
+    "Jin, Yang, Wang, Jordan. Provably Efficient Reinforcement Learning with Linear Function "
+    "Approximation. COLT 2020 (arXiv:1907.05388), Algorithm 1"
+)
 
 LSVI_FAMILY = ("lsvi-ucb", "lsvi-greedy", "lsvi-eps-greedy")
 HIGH_PROBABILITY = "high-probability pseudo-regret sum_k V*_1(x_1^k) - V^{pi_k}_1(x_1^k), T = K H"
@@ -30,8 +34,8 @@ MINIMAX = (
 )
 
 
-def _positive(params: Mapping[str, Any], name: str, bound_id: str) -> float:
-    value = float(params[name])
+def _positive(q: Mapping[str, Any], name: str, bound_id: str) -> float:
+    value = float(q[name])
     if not value > 0:
         raise ValueError(f"bound '{bound_id}': parameter {name} must be > 0, got {value}")
     return value
@@ -44,60 +48,51 @@ def _iota(episodes: np.ndarray, d: float, horizon: float, p: float, bound_id: st
     return np.log(2.0 * d * episodes * horizon / p)
 
 
-def jin2020_shape(episodes: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
+def jin2020_shape(q: Mapping[str, Any]) -> np.ndarray:
     """``sqrt(d³ H³ T iota²)``, ``T = K H`` (Thm 3.1 without its absolute constant)."""
-    d = _positive(params, "d", "lsvi-ucb-jin2020")
-    horizon = _positive(params, "H", "lsvi-ucb-jin2020")
-    iota = _iota(episodes, d, horizon, float(params["p"]), "lsvi-ucb-jin2020")
+    episodes = np.asarray(q["K"], dtype=float)
+    d = _positive(q, "d", "lsvi-ucb-jin2020")
+    horizon = _positive(q, "H", "lsvi-ucb-jin2020")
+    iota = _iota(episodes, d, horizon, float(q["p"]), "lsvi-ucb-jin2020")
     return np.sqrt(d**3 * horizon**3 * episodes * horizon) * iota
 
 
-def run_beta(params: Mapping[str, Any]) -> float:
-    """The bonus scale run: ``params["beta"]``, else ``c d H sqrt(iota)`` with the run's K."""
-    beta = params.get("beta")
-    if beta is not None:
-        return float(beta)
-    if params.get("c") is None or params.get("K") is None:
-        raise ValueError(
-            "bound 'lsvi-ucb-envelope' needs the bonus run: parameter beta, or c and the run's K "
-            f"(for beta = c d H sqrt(iota)); got {sorted(params)}"
-        )
-    d, horizon = int(params["d"]), int(params["H"])
-    return lsvi_ucb_beta(float(params["c"]), d, horizon, int(params["K"]), float(params["p"]))
-
-
-def envelope_shape(episodes: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
-    """``2 H sqrt(2 T log(4/p)) + 2 beta H sqrt(2 d K log(1 + K))`` for the beta run (§2.4)."""
-    d = _positive(params, "d", "lsvi-ucb-envelope")
-    horizon = _positive(params, "H", "lsvi-ucb-envelope")
-    p = float(params["p"])
+def envelope_shape(q: Mapping[str, Any]) -> np.ndarray:
+    """``2 H sqrt(2 T log(4/p)) + 2 beta H sqrt(2 d K log(1 + K))`` for the beta run."""
+    episodes = np.asarray(q["K"], dtype=float)
+    d = _positive(q, "d", "lsvi-ucb-envelope")
+    horizon = _positive(q, "H", "lsvi-ucb-envelope")
+    p = float(q["p"])
     if not 0.0 < p < 1.0:
         raise ValueError(f"bound 'lsvi-ucb-envelope': p must be in (0, 1), got {p}")
-    beta = run_beta(params)
+    beta = float(q["beta"])
     martingale = 2.0 * horizon * np.sqrt(2.0 * episodes * horizon * np.log(4.0 / p))
     potential = 2.0 * beta * horizon * np.sqrt(2.0 * d * episodes * np.log1p(episodes))
     return martingale + potential
 
 
-def linear_mixture_lower_shape(episodes: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
+def linear_mixture_lower_shape(q: Mapping[str, Any]) -> np.ndarray:
     """``d H sqrt(T) = d sqrt(H³ K)``."""
-    d = _positive(params, "d", "linear-mixture-lower-zgs2021")
-    horizon = _positive(params, "H", "linear-mixture-lower-zgs2021")
+    episodes = np.asarray(q["K"], dtype=float)
+    d = _positive(q, "d", "linear-mixture-lower-zgs2021")
+    horizon = _positive(q, "H", "linear-mixture-lower-zgs2021")
     return d * np.sqrt(horizon**3 * episodes)
 
 
-def tabular_lower_shape(episodes: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
+def tabular_lower_shape(q: Mapping[str, Any]) -> np.ndarray:
     """``sqrt(H² S A T) = sqrt(H³ S A K)``."""
-    n_states = _positive(params, "S", "tabular-lower")
-    n_actions = _positive(params, "A", "tabular-lower")
-    horizon = _positive(params, "H", "tabular-lower")
+    episodes = np.asarray(q["K"], dtype=float)
+    n_states = _positive(q, "S", "tabular-lower")
+    n_actions = _positive(q, "A", "tabular-lower")
+    horizon = _positive(q, "H", "tabular-lower")
     return np.sqrt(horizon**3 * n_states * n_actions * episodes)
 
 
-def linear_mdp_lower_shape(episodes: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
+def linear_mdp_lower_shape(q: Mapping[str, Any]) -> np.ndarray:
     """``sqrt(d H² T) = sqrt(d H³ K)``."""
-    d = _positive(params, "d", "linear-mdp-lower-jin2020")
-    horizon = _positive(params, "H", "linear-mdp-lower-jin2020")
+    episodes = np.asarray(q["K"], dtype=float)
+    d = _positive(q, "d", "linear-mdp-lower-jin2020")
+    horizon = _positive(q, "H", "linear-mdp-lower-jin2020")
     return np.sqrt(d * horizon**3 * episodes)
 
 
@@ -110,7 +105,7 @@ LSVI_UCB_JIN2020 = register_bound(
         exponents={"K": 0.5, "d": 1.5, "H": 2.0},
         citation=JIN2020.replace("Algorithm 1", "Theorem 3.1"),
         shape=jin2020_shape,
-        requires=("d", "H", "p"),
+        requires=("K", "d", "H", "p"),
         constant=None,
         algorithms=("lsvi-ucb",),
         notes=(
@@ -132,12 +127,13 @@ LSVI_UCB_ENVELOPE = register_bound(
             "Algorithm 1", "Lemmas B.5-B.6 and eqs (17)-(18), with Azuma-Hoeffding"
         ),
         shape=envelope_shape,
-        requires=("d", "H", "p"),
+        requires=("K", "d", "H", "p", "beta"),
         constant=1.0,
         algorithms=("lsvi-ucb",),
         notes=(
-            "explicit envelope computed for the beta actually run (params beta, or c with the "
-            "run's K). Valid only on the good event, i.e. only if beta >= c_beta d H sqrt(iota) "
+            "this project's own constant, not the paper's: the explicit envelope computed for the "
+            "beta actually run (recorded per cell as run.beta). Valid only on the good event, "
+            "i.e. only if beta >= c_beta d H sqrt(iota) "
             "for the proof's unknown c_beta; otherwise a shape reference. Assumes lam = 1 and "
             "||phi|| <= 1 (eq 17). Exponents at fixed beta (the martingale term gives H^1.5); "
             "with beta = c d H sqrt(iota) it becomes d^1.5 H^2 sqrt(K) iota, as Thm 3.1."
@@ -157,7 +153,7 @@ LINEAR_MIXTURE_LOWER = register_bound(
             "mixture Markov decision processes. COLT 2021 (arXiv:2012.08507), lower bound"
         ),
         shape=linear_mixture_lower_shape,
-        requires=("d", "H"),
+        requires=("K", "d", "H"),
         constant=None,
         algorithms=LSVI_FAMILY,
         notes=(
@@ -179,7 +175,7 @@ TABULAR_LOWER = register_bound(
         exponents={"K": 0.5, "S": 0.5, "A": 0.5, "H": 1.5},
         citation=JIN2020.replace("Algorithm 1", "p. 7, quoting the tabular minimax rate"),
         shape=tabular_lower_shape,
-        requires=("S", "A", "H"),
+        requires=("K", "S", "A", "H"),
         constant=None,
         algorithms=LSVI_FAMILY,
         notes=(
@@ -187,7 +183,8 @@ TABULAR_LOWER = register_bound(
             "step-dependent kernels; for a stationary kernel (UCBVI's setting) the minimax rate is "
             "sqrt(H S A T) (Azar et al. 2017, abstract), so this object is not listed for 'ucbvi'."
         ),
-        extra={"applies_to": "tabular instances (d = S A)"},
+        applies_if=lambda q: "d" in q and float(q["d"]) == float(q["S"]) * float(q["A"]),
+        applies_text="tabular instances (one-hot features, d = S A)",
     )
 )
 
@@ -200,7 +197,7 @@ LINEAR_MDP_LOWER = register_bound(
         exponents={"K": 0.5, "d": 0.5, "H": 1.5},
         citation=JIN2020.replace("Algorithm 1", "§5 (reduction from the tabular lower bound)"),
         shape=linear_mdp_lower_shape,
-        requires=("d", "H"),
+        requires=("K", "d", "H"),
         constant=None,
         algorithms=LSVI_FAMILY,
         notes=(
@@ -221,11 +218,10 @@ TABULAR_LOWER_STATIONARY = register_bound(
             "Jaksch, Ortner, Auer, JMLR 2010, Thm 5, in the episodic form of Osband & Van Roy "
             "(arXiv:1608.02732); the bound UCBVI matches (Azar, Osband, Munos, ICML 2017, abstract)"
         ),
-        shape=lambda episodes, params: (
-            tabular_lower_shape(episodes, params)
-            / np.sqrt(_positive(params, "H", "tabular-lower-stationary"))
+        shape=lambda q: (
+            tabular_lower_shape(q) / np.sqrt(_positive(q, "H", "tabular-lower-stationary"))
         ),
-        requires=("S", "A", "H"),
+        requires=("K", "S", "A", "H"),
         constant=None,
         algorithms=("ucbvi",),
         notes=(

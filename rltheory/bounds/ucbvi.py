@@ -42,12 +42,13 @@ QUANTITY = (
     "high-probability pseudo-regret sum_k V*_1(x_k1) - V^{pi_k}_1(x_k1), w.p. >= 1 - delta, "
     "stationary kernel, known rewards in [0,1], T = K H"
 )
-PARAMS = ("S", "A", "H", "delta")
+PARAMS = ("K", "S", "A", "H", "delta")
 
 
-def _sizes(episodes: np.ndarray, params: Mapping[str, Any]) -> tuple[np.ndarray, ...]:
-    n_states, n_actions, horizon = (float(params[name]) for name in ("S", "A", "H"))
-    delta = float(params["delta"])
+def _sizes(q: Mapping[str, Any]) -> tuple[np.ndarray, ...]:
+    episodes = np.asarray(q["K"], dtype=float)
+    n_states, n_actions, horizon = (float(q[name]) for name in ("S", "A", "H"))
+    delta = float(q["delta"])
     if not 0.0 < delta < 1.0:
         raise ValueError(f"UCBVI bound: delta must lie in (0, 1), got {delta}")
     steps = episodes * horizon
@@ -55,16 +56,16 @@ def _sizes(episodes: np.ndarray, params: Mapping[str, Any]) -> tuple[np.ndarray,
     return n_states, n_actions, horizon, episodes, log
 
 
-def hoeffding_shape(episodes: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
+def hoeffding_shape(q: Mapping[str, Any]) -> np.ndarray:
     """Theorem 1 divided by 20: ``H^{3/2} L sqrt(S A K) + 12.5 H^2 S^2 A L^2``."""
-    s, a, h, k, log = _sizes(episodes, params)
+    s, a, h, k, log = _sizes(q)
     return h**1.5 * log * np.sqrt(s * a * k) + (250.0 / 20.0) * h**2 * s**2 * a * log**2
 
 
-def bernstein_shape(episodes: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
+def bernstein_shape(q: Mapping[str, Any]) -> np.ndarray:
     """Theorem 2 divided by 30: ``H L sqrt(S A K) + (2500 H^2 S^2 A L^2 + 4 H^{3/2}
     sqrt(K L)) / 30``."""
-    s, a, h, k, log = _sizes(episodes, params)
+    s, a, h, k, log = _sizes(q)
     lower = 2500.0 * h**2 * s**2 * a * log**2 + 4.0 * h**1.5 * np.sqrt(k * log)
     return h * log * np.sqrt(s * a * k) + lower / 30.0
 
@@ -86,7 +87,7 @@ UCBVI_CH = register_bound(
             "the leading term H^{3/2} sqrt(S A K); the lower-order term dominates until "
             "K ~ 156 H S^3 A L^2."
         ),
-        extra={"bonus": "hoeffding"},
+        conditions={"bonus": "hoeffding"},
     )
 )
 
@@ -111,6 +112,6 @@ UCBVI_BF = register_bound(
             "faster in H and is lower order only when S A L >= H / 56.25 (the paper's regime is "
             "S A >= H, T >= H^3 S^3 A)."
         ),
-        extra={"bonus": "bernstein"},
+        conditions={"bonus": "bernstein"},
     )
 )

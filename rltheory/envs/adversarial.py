@@ -35,6 +35,7 @@ Exact metrics (pure functions): :func:`episode_values`, :func:`hindsight_compara
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -58,6 +59,10 @@ class AdversarialMDP:
     the losses ``[K, H, S, A]`` are computed and checked to lie in [0, 1]. Losses are minimized;
     the gymnasium reward is ``-loss`` (module docstring).
     """
+
+    structures: ClassVar[frozenset[str]] = frozenset({"adversarial", "features"})
+    """Structure tags it offers (``rltheory.algos.protocols.structures_of``): a loss sequence
+    over linear-MDP dynamics, not fixed mean rewards (so not "finite-horizon")."""
 
     dynamics: FiniteHorizonMDP
     loss_parameters: np.ndarray

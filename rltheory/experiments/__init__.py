@@ -4,15 +4,10 @@ Plotting (:mod:`rltheory.experiments.plots`, :mod:`rltheory.experiments.report`)
 demand so that running cells does not load matplotlib.
 """
 
+from rltheory.experiments.errors import SpecError, UsageError
 from rltheory.experiments.results import ResultsError, load_results
 from rltheory.experiments.runner import BACKENDS, CellFailedError, run_cell, run_experiment
-from rltheory.experiments.spec import (
-    ExperimentSpec,
-    SpecError,
-    UsageError,
-    load_spec,
-    spec_from_dict,
-)
+from rltheory.experiments.spec import ExperimentSpec, load_spec, spec_from_dict
 
 __all__ = [
     "BACKENDS",

@@ -4,9 +4,11 @@ Pure functions of arrays and of the tidy DataFrame (:mod:`rltheory.experiments.r
 and reports draw what these return and never rerun anything. Every interval is a percentile
 bootstrap over seeds (``scipy.stats.bootstrap``) with an explicit ``numpy.random.Generator``.
 
-Exponent of a curve: the least-squares slope of ``log mean_seeds R(K)`` against ``log K`` over
-the tail ``K >= tail · K_max``; its interval resamples seeds and refits. The same fit of the final
-regret against a swept parameter (d, H, ...) gives the rate in that parameter.
+A curve is the protocol's bounded metric (``Metric.bounded``, e.g. cumulative regret) against its
+axis (``Axis``, e.g. episode K). Exponent of a curve: the least-squares slope of
+``log mean_seeds R(x)`` against ``log x`` over the tail ``x >= tail · x_max``; its interval
+resamples seeds and refits. The same fit of the final value against a swept parameter (d, H,
+...) gives the rate in that parameter.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from rltheory.algos import get as get_algorithm
 from rltheory.bounds import Bound, bounds_for
 from rltheory.experiments import results as R
+from rltheory.experiments.protocols import Protocol
+from rltheory.experiments.protocols.base import SEED, WALL_TIME
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,7 @@ def fitted_constant(measured: np.ndarray, shape: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class BoundCurve:
-    """A bound drawn beside a measured curve: ``values`` at the curve's episodes."""
+    """A bound drawn beside a measured curve: ``values`` at the curve's axis points."""
 
     bound: Bound
     values: np.ndarray
@@ -152,7 +155,7 @@ class CurveSummary:
     setting: str
     label: str
     algorithm: str
-    episodes: np.ndarray
+    x: np.ndarray
     mean: np.ndarray
     low: np.ndarray
     high: np.ndarray
@@ -165,35 +168,31 @@ class CurveSummary:
     bounds: tuple[BoundCurve, ...] = ()
     skipped_bounds: tuple[str, ...] = field(default_factory=tuple)
 
+    quantity: str = "K"
+
     @property
     def proven_exponent(self) -> float | None:
-        """The K-exponent of the algorithm's main upper bound (None when none is known)."""
-        return proven_exponent(self.algorithm, "K", self.params)
+        """The axis exponent of the algorithm's main upper bound (None when none is known)."""
+        return proven_exponent(self.algorithm, self.quantity, self.params)
 
 
 def proven_exponent(algorithm: str, quantity: str, params: Mapping[str, Any]) -> float | None:
-    """Exponent in ``quantity`` of the algorithm's registered bound (``AlgorithmEntry.bound``)
-    when it applies to the run, else of the first applicable upper bound naming ``quantity``."""
-    main = get_algorithm(algorithm).bound
-    uppers = sorted(
-        (b for b in bounds_for(algorithm) if b.kind == "upper" and applies(b, params)),
-        key=lambda b: b.id != main,
-    )
+    """Exponent in ``quantity`` of the first upper bound listed for ``algorithm`` that applies
+    to the run and states one (its main theorem first)."""
+    uppers = (b for b in bounds_for(algorithm) if b.kind == "upper" and b.applies(params))
     return next((float(b.exponents[quantity]) for b in uppers if quantity in b.exponents), None)
 
 
-def applies(bound: Bound, params: Mapping[str, Any]) -> bool:
-    """A bound applies unless the run's parameters contradict its ``extra`` conditions (e.g. a
-    bound for ``bonus = "bernstein"`` does not apply to a Hoeffding run)."""
-    return all(params.get(key, value) == value for key, value in bound.extra.items())
+RUN_PREFIX = "run."
+"""Columns ``run.<name>`` record a quantity as the learner actually ran it (e.g. ``beta``)."""
 
 
-def bound_params(rows: pd.DataFrame, n_episodes: int) -> dict[str, Any]:
-    """Parameters a bound may read, from one curve's rows: model sizes ``S, A, H, d``, every
-    algorithm config value (``c, lam, p, delta, ...``), ``beta`` as actually run (mean over
-    seeds when per-seed) and the run's total ``K``."""
+def bound_params(rows: pd.DataFrame) -> dict[str, Any]:
+    """Quantities a bound may read, from one curve's rows: model sizes ``S, A, H, d``, every
+    algorithm config value (``c, lam, p, delta, ...``) and every ``run.<name>`` quantity as
+    actually run (mean over seeds when per-seed)."""
     first = rows.iloc[0]
-    params: dict[str, Any] = {"K": n_episodes}
+    params: dict[str, Any] = {}
     for column in rows.columns:
         if column.startswith(R.ALGO_PREFIX):
             value = first[column]
@@ -202,24 +201,28 @@ def bound_params(rows: pd.DataFrame, n_episodes: int) -> dict[str, Any]:
     for name, column in R.MODEL_SIZES.items():
         if column in rows and np.isfinite(first[column]):
             params[name] = int(first[column])
-    if R.BETA_RUN in rows and rows[R.BETA_RUN].notna().all():
-        params["beta"] = float(rows[R.BETA_RUN].mean())
+    for column in rows.columns:
+        if column.startswith(RUN_PREFIX) and rows[column].notna().all():
+            params[column.removeprefix(RUN_PREFIX)] = float(rows[column].mean())
     return params
 
 
 def overlay_bounds(
-    algorithm: str, episodes: np.ndarray, mean: np.ndarray, tail: np.ndarray, params: Mapping
+    algorithm: str,
+    q: Mapping[str, Any],
+    mean: np.ndarray,
+    tail: np.ndarray,
 ) -> tuple[tuple[BoundCurve, ...], tuple[str, ...]]:
-    """Each applicable bound of ``algorithm`` at ``episodes``: with the paper's constant when
-    given; else, for upper bounds, its shape times the constant fitted to ``mean`` by least
-    squares in log space over the ``tail`` (lower bounds need the paper's constant). Bounds not
-    drawn are returned by id with the reason."""
+    """Each applicable bound of ``algorithm`` at the quantities ``q`` (the protocol's axis
+    quantity an array): with the paper's constant when given; else, for upper bounds, its shape
+    times the constant fitted to ``mean`` by least squares in log space over the ``tail`` (lower
+    bounds need the paper's constant). Bounds not drawn are returned by id with the reason."""
     curves, skipped = [], []
     for bound in bounds_for(algorithm):
-        if not applies(bound, params):
+        if not bound.applies(q):
             continue
         try:
-            shape = bound.shape_at(episodes, params)
+            shape = bound.shape_at(q)
         except (ValueError, KeyError, TypeError) as error:
             skipped.append(f"{bound.id}: {error}")
             continue
@@ -237,42 +240,46 @@ def overlay_bounds(
     return tuple(curves), tuple(skipped)
 
 
-def curve_samples(rows: pd.DataFrame, column: str = R.CUMULATIVE_REGRET):
-    """``(episodes [n], seeds [B], samples [B, n])`` of one curve's rows."""
-    table = rows.pivot_table(index=R.SEED, columns=R.EPISODE, values=column, aggfunc="first")
+def curve_samples(rows: pd.DataFrame, x: str, column: str):
+    """``(x [n], seeds [B], samples [B, n])`` of one curve's rows: ``column`` against ``x``."""
+    table = rows.pivot_table(index=SEED, columns=x, values=column, aggfunc="first")
     return table.columns.to_numpy(), table.index.to_numpy(), table.to_numpy(dtype=float)
 
 
 def summarize(
     frame: pd.DataFrame,
+    protocol: Protocol,
     *,
     tail: float,
     confidence: float,
     resamples: int,
     bootstrap_seed: int,
 ) -> list[CurveSummary]:
-    """One :class:`CurveSummary` per (setting, label), in table order."""
+    """One :class:`CurveSummary` per (setting, label) of the protocol's bounded metric against
+    its axis, in table order."""
     summaries = []
+    axis, column = protocol.axis.column, protocol.metric.bounded
     for index, ((setting, label), rows) in enumerate(
         frame.groupby([R.SETTING, R.LABEL], sort=True)
     ):
         rng = np.random.default_rng([bootstrap_seed, index])
-        episodes, _, samples = curve_samples(rows)
+        x, _, samples = curve_samples(rows, axis, column)
         mean, low, high = mean_band(samples, confidence, resamples, rng)
-        mask = tail_mask(episodes, tail)
-        exponent = fit_exponent(episodes[mask], samples[:, mask], confidence, resamples, rng)
+        mask = tail_mask(x, tail)
+        exponent = fit_exponent(x[mask], samples[:, mask], confidence, resamples, rng)
         final = Interval(mean[-1], low[-1], high[-1])
-        last = rows[rows[R.EPISODE] == episodes[-1]]
-        seconds = float(last.groupby(R.CELL)[R.WALL_TIME].first().sum())
-        params = bound_params(rows, int(episodes[-1]))
+        last = rows[rows[axis] == x[-1]]
+        seconds = float(last.groupby(R.CELL)[WALL_TIME].first().sum())
+        params = bound_params(rows)
         algorithm = str(rows[R.ALGORITHM].iloc[0])
-        curves, skipped = overlay_bounds(algorithm, episodes, mean, mask, params)
+        q = protocol.quantities(x, params)
+        curves, skipped = overlay_bounds(algorithm, q, mean, mask)
         summaries.append(
             CurveSummary(
                 setting,
                 label,
                 algorithm,
-                episodes,
+                x,
                 mean,
                 low,
                 high,
@@ -280,10 +287,11 @@ def summarize(
                 exponent,
                 final,
                 seconds,
-                int(episodes[mask][0]),
+                int(x[mask][0]),
                 params,
                 curves,
                 skipped,
+                protocol.axis.quantity,
             )
         )
     return summaries
@@ -321,17 +329,19 @@ def swept_quantity(frame: pd.DataFrame, parameter: str) -> tuple[str, str]:
 
 def rates(
     frame: pd.DataFrame,
+    protocol: Protocol,
     parameters: Sequence[str],
     *,
     confidence: float,
     resamples: int,
     bootstrap_seed: int,
 ) -> list[RateSummary]:
-    """For each swept env parameter: per (other settings, label) the final cumulative regret
-    against the parameter's quantity, with the log-log exponent and its bootstrap interval
-    (seeds resampled jointly across the parameter values)."""
+    """For each swept env parameter: per (other settings, label) the protocol's bounded metric
+    at the last axis point against the parameter's quantity, with the log-log exponent and its
+    bootstrap interval (seeds resampled jointly across the parameter values)."""
     out = []
-    final = frame[frame[R.EPISODE] == frame.groupby(R.CELL)[R.EPISODE].transform("max")]
+    axis, value = protocol.axis.column, protocol.metric.bounded
+    final = frame[frame[axis] == frame.groupby(R.CELL)[axis].transform("max")]
     for parameter in parameters:
         column = R.ENV_PREFIX + parameter
         if column not in final:
@@ -358,7 +368,7 @@ def rates(
             rows_with.groupby([group_key, R.LABEL], sort=True)
         ):
             table = rows.pivot_table(
-                index=R.SEED, columns=x_column, values=R.CUMULATIVE_REGRET, aggfunc="first"
+                index=SEED, columns=x_column, values=value, aggfunc="first"
             ).dropna(axis=0)
             if table.shape[1] < 2 or table.shape[0] < 1:
                 continue
@@ -368,8 +378,7 @@ def rates(
             mean, low, high = mean_band(samples, confidence, resamples, rng)
             exponent = fit_exponent(x, samples, confidence, resamples, rng)
             algorithm = str(rows[R.ALGORITHM].iloc[0])
-            params = bound_params(rows, int(rows[R.EPISODE].max()))
-            proven = proven_exponent(algorithm, quantity, params)
+            proven = proven_exponent(algorithm, quantity, bound_params(rows))
             out.append(
                 RateSummary(
                     parameter,

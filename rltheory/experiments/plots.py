@@ -41,11 +41,12 @@ def regret_figure(
     stem: Path,
     kinds: Sequence[str],
     confidence: float,
+    labels: tuple[str, str] = ("episode K", "cumulative pseudo-regret"),
 ) -> list[Path]:
-    """Cumulative regret against K for the algorithms of one environment configuration: seed
-    mean with its bootstrap band, each bound (paper constant or fitted, as labelled), and a
-    log-log panel with the exponent fitted on the tail beside the proven one. Writes PNG and
-    PDF at ``stem`` and returns their paths."""
+    """The protocol's bounded metric against its axis (``labels`` = (x label, y label)) for the
+    algorithms of one environment configuration: seed mean with its bootstrap band, each bound
+    (paper constant or fitted, as labelled), and a log-log panel with the exponent fitted on the
+    tail beside the proven one. Writes PNG and PDF at ``stem`` and returns their paths."""
     panels = [k for k in ("regret_vs_episodes", "loglog") if k in kinds]
     figure = Figure(figsize=(6.4 * len(panels), 7.2), layout="constrained")
     axes = figure.subplots(1, len(panels), squeeze=False)[0]
@@ -58,14 +59,14 @@ def regret_figure(
                 label = f"{curve.label}: " + _exponent_text(
                     curve.exponent.format(2), curve.proven_exponent
                 )
-            ax.plot(curve.episodes, curve.mean, color=color, label=label)
-            ax.fill_between(curve.episodes, curve.low, curve.high, color=color, alpha=0.2, lw=0)
+            ax.plot(curve.x, curve.mean, color=color, label=label)
+            ax.fill_between(curve.x, curve.low, curve.high, color=color, alpha=0.2, lw=0)
             top = max(top, float(np.nanmax(curve.high)))
             seen = {"upper": 0, "lower": 0}
             for bound in curve.bounds:
                 styles = LINESTYLES[bound.bound.kind]
                 ax.plot(
-                    curve.episodes,
+                    curve.x,
                     bound.values,
                     color=color,
                     linestyle=styles[seen[bound.bound.kind] % len(styles)],
@@ -73,8 +74,8 @@ def regret_figure(
                 )
                 seen[bound.bound.kind] += 1
             if panel == "loglog" and np.isfinite(curve.exponent.estimate):
-                tail = curve.episodes >= curve.tail_start
-                k = curve.episodes[tail]
+                tail = curve.x >= curve.tail_start
+                k = curve.x[tail]
                 anchor = np.exp(
                     np.mean(np.log(curve.mean[tail]) - curve.exponent.estimate * np.log(k))
                 )
@@ -86,7 +87,7 @@ def regret_figure(
                     alpha=0.6,
                     lw=1,
                 )
-        ax.set_xlabel("episode K")
+        ax.set_xlabel(labels[0])
         if panel == "loglog":
             ax.set_xscale("log")
             ax.set_yscale("log")
@@ -94,14 +95,19 @@ def regret_figure(
         else:
             ax.set_ylim(bottom=0, top=1.3 * top if top > 0 else 1)
             ax.set_title(f"mean and {confidence:.0%} bootstrap band over seeds")
-        ax.set_ylabel("cumulative pseudo-regret")
+        ax.set_ylabel(labels[1])
         ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(0.0, -0.12))
     figure.suptitle(title, fontsize="medium")
     return _save(figure, stem)
 
 
-def rate_figure(rates: Sequence[RateSummary], title: str, stem: Path) -> list[Path]:
-    """Final cumulative regret against a swept quantity (log-log) with bootstrap bands and the
+def rate_figure(
+    rates: Sequence[RateSummary],
+    title: str,
+    stem: Path,
+    y_label: str = "cumulative pseudo-regret at the last episode",
+) -> list[Path]:
+    """The final bounded metric against a swept quantity (log-log) with bootstrap bands and the
     fitted exponent beside the proven one. Writes PNG and PDF at ``stem``."""
     figure = Figure(figsize=(6.4, 4.8), layout="constrained")
     ax = figure.subplots()
@@ -120,7 +126,7 @@ def rate_figure(rates: Sequence[RateSummary], title: str, stem: Path) -> list[Pa
     ax.set_yscale("log")
     quantity = rates[0].quantity if rates else ""
     ax.set_xlabel(quantity)
-    ax.set_ylabel("cumulative pseudo-regret at the last episode")
+    ax.set_ylabel(y_label)
     ax.legend(fontsize="x-small")
     figure.suptitle(title, fontsize="medium")
     return _save(figure, stem)

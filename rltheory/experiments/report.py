@@ -14,6 +14,7 @@ import pandas as pd
 from rltheory.experiments import results as R
 from rltheory.experiments.analysis import CurveSummary, RateSummary, rates, summarize
 from rltheory.experiments.plots import rate_figure, regret_figure
+from rltheory.experiments.protocols import Protocol
 
 REPORT_DIR = "report"
 
@@ -35,7 +36,7 @@ def _slug(text: str) -> str:
 
 
 def summary_table(summaries: Sequence[CurveSummary]) -> pd.DataFrame:
-    """One row per (setting, label): measured exponent ± CI, proven exponent, final regret ±
+    """One row per (setting, label): measured exponent ± CI, proven exponent, final value ±
     CI, compute time, and the bounds drawn (or why not)."""
     rows = []
     for s in summaries:
@@ -46,11 +47,11 @@ def summary_table(summaries: Sequence[CurveSummary]) -> pd.DataFrame:
                 "algorithm": s.algorithm,
                 "label": s.label,
                 "seeds": s.n_seeds,
-                "K": int(s.episodes[-1]),
+                s.quantity: int(s.x[-1]),
                 "measured exponent [CI]": s.exponent.format(3),
-                "fit from K": s.tail_start,
+                f"fit from {s.quantity}": s.tail_start,
                 "proven exponent": "n/a" if proven is None else f"{proven:g}",
-                "final regret [CI]": s.final.format(4),
+                "final value [CI]": s.final.format(4),
                 "time (s)": f"{s.seconds:.3g}",
                 "bounds": "; ".join(
                     [b.label for b in s.bounds] + [f"not drawn: {m}" for m in s.skipped_bounds]
@@ -100,15 +101,18 @@ def make_report(directory: str | Path) -> Report:
     figures the spec asks for and write ``report/summary.md`` and ``report/summary.html``."""
     directory = Path(directory)
     frame, manifest, spec = R.load_results(directory)
+    protocol = spec.protocol_object
     options = spec.plots
     stats = dict(
         confidence=options.confidence,
         resamples=options.resamples,
         bootstrap_seed=options.bootstrap_seed,
     )
-    summaries = summarize(frame, tail=options.tail, **stats)
+    summaries = summarize(frame, protocol, tail=options.tail, **stats)
     swept = spec.swept_env_params()
-    rate_summaries = rates(frame, swept, **stats) if "regret_vs_param" in options.kinds else []
+    wanted = "regret_vs_param" in options.kinds
+    rate_summaries = rates(frame, protocol, swept, **stats) if wanted else []
+    labels = (protocol.axis.label, protocol.metric.label)
     out = directory / REPORT_DIR
     figures: list[Path] = []
     if {"regret_vs_episodes", "loglog"} & set(options.kinds):
@@ -120,26 +124,28 @@ def make_report(directory: str | Path) -> Report:
                 out / f"regret-{_slug(setting)}",
                 options.kinds,
                 options.confidence,
+                labels,
             )
     for parameter in swept:
         chosen = [r for r in rate_summaries if r.parameter == parameter]
         if chosen:
             figures += rate_figure(
                 chosen,
-                f"{spec.name}: regret vs {chosen[0].quantity}",
+                f"{spec.name}: {protocol.metric.label} vs {chosen[0].quantity}",
                 out / f"rate-{_slug(parameter)}",
+                f"{protocol.metric.label} at the last {protocol.axis.label}",
             )
     summary, rate_frame = summary_table(summaries), rate_table(rate_summaries)
     missing = int(frame.attrs.get("missing_cells", 0))
     markdown_path, html_path = out / "summary.md", out / "summary.html"
-    header = _header(manifest, spec.name, missing, options.tail)
+    header = _header(manifest, protocol, missing, options.tail, frame.attrs.get("provenance", {}))
     markdown = "\n".join(
         [
             f"# {spec.name}",
             "",
             *header,
             "",
-            "## Regret against episodes",
+            f"## {protocol.metric.label.capitalize()} against {protocol.axis.label}",
             "",
             markdown_table(summary),
             "## Rates in swept parameters",
@@ -161,7 +167,8 @@ def make_report(directory: str | Path) -> Report:
     page = (
         f"<!doctype html>\n<html><head><meta charset='utf-8'><title>{html.escape(spec.name)}"
         f"</title></head><body>\n<h1>{html.escape(spec.name)}</h1>\n{body}"
-        f"<h2>Regret against episodes</h2>\n{summary.to_html(index=False)}\n"
+        f"<h2>{html.escape(protocol.metric.label.capitalize())} against "
+        f"{html.escape(protocol.axis.label)}</h2>\n{summary.to_html(index=False)}\n"
         f"<h2>Rates in swept parameters</h2>\n{rate_frame.to_html(index=False)}\n{images}"
         "</body></html>\n"
     )
@@ -169,16 +176,22 @@ def make_report(directory: str | Path) -> Report:
     return Report(figures, markdown_path, html_path, summary, rate_frame, missing)
 
 
-def _header(manifest: dict, name: str, missing: int, tail: float) -> list[str]:
+def _header(
+    manifest: dict, protocol: Protocol, missing: int, tail: float, origins: dict[str, int]
+) -> list[str]:
     metrics = manifest.get("metrics", {})
+    x = protocol.axis.quantity
     lines = [
-        f"Spec hash {manifest['spec_hash'][:12]}, commit {manifest.get('git_commit')}, "
+        f"Spec hash {manifest['spec_hash'][:12]}, {protocol.name} protocol, "
         f"run {manifest.get('started')} to {manifest.get('finished') or '(unfinished)'} "
         f"on {manifest.get('host', {}).get('hostname')}.",
+        "Computed by: "
+        + "; ".join(f"{origin} ({n} cell(s))" for origin, n in origins.items())
+        + ".",
         *[f"Metric {k}: {v['definition']}." for k, v in metrics.items()],
-        f"Exponents: least-squares slope of log mean regret vs log K on K >= {tail:g} K_max "
-        "(rates: vs the swept quantity at the last episode); intervals are percentile bootstrap "
-        "intervals over seeds.",
+        f"Exponents: least-squares slope of log mean {protocol.metric.label} vs log {x} on "
+        f"{x} >= {tail:g} {x}_max (rates: vs the swept quantity at the last point); intervals "
+        "are percentile bootstrap intervals over seeds.",
     ]
     if missing:
         lines.append(f"WARNING: {missing} cell(s) of the spec have not finished; re-run to resume.")

@@ -1,10 +1,11 @@
 """Tidy results: column names, per-cell Parquet files, the manifest, atomic writes, loading.
 
 A results directory holds ``manifest.json`` and ``cells/<cell key>.parquet``, one file per cell,
-each in long format: one row per (algorithm, label, environment configuration, seed, checkpoint
-episode). Every cell file carries the spec hash in its Parquet metadata, and :func:`load_results`
-refuses files whose hash differs from the manifest's, so figures are never drawn from the stale
-files of an earlier run.
+each in long format: one row per (algorithm, label, environment configuration, seed, point of the
+protocol's axis, e.g. a checkpoint episode). Every cell file carries the spec hash, the cell key
+and its provenance (package version and git commit it was computed with) in its Parquet
+metadata; :func:`load_results` refuses files whose hash differs from the manifest's, so figures
+are never drawn from the stale files of an earlier run.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -26,50 +28,30 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rltheory.algos.protocols import METRICS
-from rltheory.experiments.spec import Cell, ExperimentSpec, spec_from_dict
+from rltheory.experiments.cells import Cell
+from rltheory.experiments.protocols import Protocol, get_protocol
+from rltheory.experiments.protocols.base import SEED, WALL_TIME
+from rltheory.experiments.spec import ExperimentSpec, spec_from_dict
 
 ALGORITHM = "algorithm"
 LABEL = "label"
 ENV = "env"
 SETTING = "setting"
-SEED = "seed"
-EPISODE = "episode"
 METRIC = "metric"
-REGRET = "regret"
-CUMULATIVE_REGRET = "cumulative_regret"
-WALL_TIME = "wall_time"
 CELL = "cell"
 ENV_PREFIX = "env."
 ALGO_PREFIX = "algo."
 MODEL_PREFIX = "model."
-BETA_RUN = "run.beta"
 ENV_SEED = ENV_PREFIX + "seed"
 ENV_TRANSFORMS = ENV_PREFIX + "transforms"
-CORE_COLUMNS = (
-    ALGORITHM,
-    LABEL,
-    ENV,
-    SETTING,
-    SEED,
-    EPISODE,
-    METRIC,
-    REGRET,
-    CUMULATIVE_REGRET,
-    WALL_TIME,
-    CELL,
-)
-"""Leading columns of a loaded table; parameter columns follow in sorted order."""
 MODEL_SIZES = {"S": "model.S", "A": "model.A", "H": "model.H", "d": "model.d"}
 """Bound parameter name -> column holding that size of the model a cell ran on."""
-
-METRIC_NAMES = {"online": "pseudo_regret"}
-"""Value of the ``metric`` column per protocol; definitions are in ``METRICS``."""
 
 MANIFEST = "manifest.json"
 CELLS_DIR = "cells"
 SPEC_HASH_KEY = b"rltheory.spec_hash"
 CELL_KEY = b"rltheory.cell"
+PROVENANCE_KEY = b"rltheory.provenance"
 PACKAGES = ("rltheory", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "dask", "distributed")
 
 
@@ -91,10 +73,46 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
-def write_cell(directory: Path, cell: Cell, spec_hash: str, frame: pd.DataFrame) -> Path:
-    """Write one cell's tidy frame atomically, tagged with the spec hash and the cell key."""
+def core_columns(protocol: Protocol) -> tuple[str, ...]:
+    """Leading columns of a loaded table of ``protocol``; other columns follow sorted."""
+    metric = protocol.metric
+    values = [metric.column] + ([metric.cumulative] if metric.cumulative else [])
+    return (
+        ALGORITHM,
+        LABEL,
+        ENV,
+        SETTING,
+        SEED,
+        protocol.axis.column,
+        METRIC,
+        *values,
+        WALL_TIME,
+        CELL,
+    )
+
+
+@cache
+def provenance() -> dict[str, str | None]:
+    """The code computing cells in this process: rltheory's version and git commit (with
+    ``+dirty`` for a modified checkout; None outside a checkout)."""
+    return {"version": package_versions()["rltheory"], "commit": git_commit()}
+
+
+def write_cell(
+    directory: Path,
+    cell: Cell,
+    spec_hash: str,
+    frame: pd.DataFrame,
+    origin: Mapping[str, str | None] | None = None,
+) -> Path:
+    """Write one cell's tidy frame atomically, tagged with the spec hash, the cell key and the
+    ``origin`` (provenance) of the code that computed it."""
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    tags = {SPEC_HASH_KEY: spec_hash.encode(), CELL_KEY: cell.key.encode()}
+    tags = {
+        SPEC_HASH_KEY: spec_hash.encode(),
+        CELL_KEY: cell.key.encode(),
+        PROVENANCE_KEY: json.dumps(dict(origin or provenance()), sort_keys=True).encode(),
+    }
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **tags})
     path = cell_path(directory, cell)
     atomic_write(path, lambda tmp: pq.write_table(table, tmp))
@@ -110,6 +128,19 @@ def cell_tags(path: Path) -> tuple[str | None, str | None]:
     tags = pq.read_schema(path).metadata or {}
     spec_hash, key = tags.get(SPEC_HASH_KEY), tags.get(CELL_KEY)
     return (spec_hash.decode() if spec_hash else None, key.decode() if key else None)
+
+
+def cell_provenance(path: Path) -> dict[str, str | None]:
+    """The provenance stored in a cell file (empty for files written without one)."""
+    raw = (pq.read_schema(path).metadata or {}).get(PROVENANCE_KEY)
+    return json.loads(raw) if raw else {}
+
+
+def describe_provenance(origin: Mapping[str, str | None]) -> str:
+    """``rltheory <version> at <commit>`` (``unrecorded`` for files without provenance)."""
+    if not origin:
+        return "unrecorded"
+    return f"rltheory {origin.get('version')} at {origin.get('commit') or '(no git checkout)'}"
 
 
 def is_finished(directory: Path, cell: Cell, spec_hash: str) -> bool:
@@ -152,8 +183,9 @@ def now() -> str:
 
 
 def new_manifest(spec: ExperimentSpec, source: str | None) -> dict[str, Any]:
-    """The manifest of a run of ``spec``: the spec, its hash, versions, commit, host, metrics."""
-    protocols = sorted(METRIC_NAMES)
+    """The manifest of a run of ``spec``: the spec, its hash, versions, commit, host, and its
+    protocol's axis, metric and column definitions."""
+    protocol = spec.protocol_object
     return {
         "spec": spec.to_dict(),
         "spec_hash": spec.hash,
@@ -167,14 +199,14 @@ def new_manifest(spec: ExperimentSpec, source: str | None) -> dict[str, Any]:
             "cpus": os.cpu_count(),
             "user": getpass.getuser(),
         },
-        "metrics": {METRIC_NAMES[p]: {"protocol": p, "definition": METRICS[p]} for p in protocols},
-        "columns": {
-            REGRET: "the metric of the episode at the checkpoint (one episode, not averaged)",
-            CUMULATIVE_REGRET: "sum of the metric over episodes 1..episode",
-            WALL_TIME: "seconds since the cell's learner started, when the checkpoint was "
-            "reached (one learner runs all seeds of a cell)",
-            EPISODE: "1-based episode index k of the checkpoint",
+        "protocol": protocol.describe(),
+        "metrics": {
+            protocol.metric.name: {
+                "protocol": protocol.name,
+                "definition": protocol.metric.definition,
+            }
         },
+        "columns": dict(protocol.columns),
         "started": now(),
         "finished": None,
         "sessions": [],
@@ -204,14 +236,16 @@ def load_results(directory: Path) -> tuple[pd.DataFrame, dict[str, Any], Experim
     """
     directory = Path(directory)
     manifest = read_manifest(directory)
-    spec = spec_from_dict(manifest["spec"], source=str(directory / MANIFEST))
+    spec = spec_from_dict(
+        manifest["spec"], source=str(directory / MANIFEST), check_structures=False
+    )
     if spec.hash != manifest.get("spec_hash"):
         raise ResultsError(
             f"{directory}: the manifest's spec hashes to {spec.hash[:12]}, not to its recorded "
             f"spec_hash {str(manifest.get('spec_hash'))[:12]}; the manifest was edited or is stale"
         )
     keys = {cell.key for cell in spec.cells()}
-    frames = []
+    frames, origins = [], {}
     for path in sorted((directory / CELLS_DIR).glob("*.parquet")):
         spec_hash, key = cell_tags(path)
         if spec_hash != spec.hash or key not in keys:
@@ -221,11 +255,17 @@ def load_results(directory: Path) -> tuple[pd.DataFrame, dict[str, Any], Experim
                 "or use a fresh one"
             )
         frames.append(pd.read_parquet(path))
+        origin = json.dumps(cell_provenance(path), sort_keys=True)
+        origins[origin] = origins.get(origin, 0) + 1
     missing = len(keys) - len(frames)
     if not frames:
         raise ResultsError(f"{directory}: no finished cells yet")
     frame = pd.concat(frames, ignore_index=True)
-    frame = frame.sort_values([SETTING, LABEL, SEED, EPISODE], kind="stable", ignore_index=True)
-    frame = frame[[c for c in CORE_COLUMNS if c in frame] + sorted(set(frame) - set(CORE_COLUMNS))]
+    protocol = get_protocol(spec.protocol)
+    order = [SETTING, LABEL, SEED, protocol.axis.column]
+    frame = frame.sort_values(order, kind="stable", ignore_index=True)
+    core = core_columns(protocol)
+    frame = frame[[c for c in core if c in frame] + sorted(set(frame) - set(core))]
     frame.attrs["missing_cells"] = missing
+    frame.attrs["provenance"] = {describe_provenance(json.loads(k)): n for k, n in origins.items()}
     return frame, manifest, spec

@@ -1,10 +1,15 @@
 """Run a spec's cells on a backend, write each finished cell atomically, resume what is done.
 
-Backends: ``"inprocess"`` (debugging), ``"processes"`` (default; a
+A cell runs through its protocol (:mod:`rltheory.experiments.protocols`): the runner builds the
+model and the algorithm's config, hands the protocol a :class:`Job`, and adds the columns every
+tidy frame has (labels, parameters, model sizes, cell key). It never branches on a protocol.
+
+Backends (:data:`BACKENDS`): ``"inprocess"`` (debugging), ``"processes"`` (default; a
 ``concurrent.futures.ProcessPoolExecutor`` with one worker per core) and ``"dask"`` (an existing
-scheduler address, or a ``LocalCluster`` of N workers). Workers only compute: each returns its
-cell's tidy frame and the driver writes it, so workers need no shared file system. A cell is the
-same computation whatever the backend, so the tables are identical.
+scheduler address, or a ``LocalCluster`` of N workers). Each is a context manager giving one
+:class:`Pool` (submit a cell, iterate completed futures, cancel); workers only compute and the
+driver writes, so workers need no shared file system. A cell is the same computation whatever
+the backend, so the tables are identical.
 """
 
 from __future__ import annotations
@@ -14,8 +19,8 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent import futures as cf
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +32,10 @@ from tqdm import tqdm
 
 from rltheory.algos import get as get_algorithm
 from rltheory.experiments import results as R
-from rltheory.experiments.loops import make_online, run_online, seed_generators
-from rltheory.experiments.spec import Cell, ExperimentSpec, UsageError, import_plugins
-
-BACKENDS = ("inprocess", "processes", "dask")
+from rltheory.experiments.cells import Cell
+from rltheory.experiments.errors import UsageError
+from rltheory.experiments.protocols import Job, get_protocol
+from rltheory.experiments.spec import ExperimentSpec
 
 
 class CellFailedError(RuntimeError):
@@ -38,72 +43,54 @@ class CellFailedError(RuntimeError):
 
 
 def run_cell(cell: Cell) -> pd.DataFrame:
-    """Run one cell (B seeds in one batched learner) and return its tidy frame."""
-    import_plugins(cell.imports)
+    """Run one cell (B seeds in one batched learner) through its protocol and return its tidy
+    frame; ``frame.attrs["provenance"]`` records the code that computed it."""
+    import importlib
+
+    for module in cell.imports:
+        importlib.import_module(module)
+    protocol = get_protocol(cell.protocol)
     model = cell.env.build()
     entry = get_algorithm(cell.algorithm)
     config = entry.make_config(**cell.algo_params)
-    env_rngs, algo_rngs = seed_generators(cell.seed_sequences())
-    start = time.perf_counter()
-    algorithm = make_online(entry, model, cell.episodes, config, algo_rngs)
-    elapsed = np.empty(cell.episodes)
-
-    def clock(k: int, _algorithm: Any) -> None:
-        elapsed[k] = time.perf_counter() - start
-
-    run = run_online(model, algorithm, cell.episodes, env_rngs, callback=clock)
-    return tidy_frame(cell, entry.protocol, run.regret, elapsed, model, algorithm, config)
+    entry.check_compatible(model, where=f"environment {cell.env.describe()}")
+    job = Job(model, entry, config, cell.seed_sequences(), cell.seeds, cell.run)
+    frame = tidy_frame(cell, protocol.metric.name, protocol.run(job), model, config)
+    frame.attrs["provenance"] = R.provenance()
+    return frame
 
 
 def tidy_frame(
-    cell: Cell,
-    protocol: str,
-    regret: np.ndarray,
-    elapsed: np.ndarray,
-    model: Any,
-    algorithm: Any,
-    config: Any,
+    cell: Cell, metric: str, rows: pd.DataFrame, model: Any, config: Any
 ) -> pd.DataFrame:
-    """Long-format rows of one cell: ``regret [B, K]`` sampled at the cell's checkpoints.
-
-    Every field of the algorithm's config is a column (``algo.<name>``, defaults included), and
-    so are the model's sizes and the bonus scale ``beta`` the learner actually used, if exposed.
-    """
-    n_seeds = regret.shape[0]
-    index = np.asarray(cell.checkpoints) - 1
-    cumulative = np.cumsum(regret, axis=1)
-    n_points = index.size
-    frame = pd.DataFrame(
+    """The protocol's ``rows`` with the columns every cell has: algorithm, label, environment
+    and setting, metric name; every env parameter (``env.<name>``) and config field
+    (``algo.<name>``, defaults included); the model's sizes; the cell key."""
+    n = len(rows)
+    head = pd.DataFrame(
         {
-            R.ALGORITHM: cell.algorithm,
+            R.ALGORITHM: [cell.algorithm] * n,
             R.LABEL: cell.label,
             R.ENV: cell.env.id,
             R.SETTING: cell.env.describe(),
-            R.SEED: np.repeat(np.asarray(cell.seeds, dtype=np.int64), n_points),
-            R.EPISODE: np.tile(np.asarray(cell.checkpoints, dtype=np.int64), n_seeds),
-            R.METRIC: R.METRIC_NAMES[protocol],
-            R.REGRET: regret[:, index].ravel(),
-            R.CUMULATIVE_REGRET: cumulative[:, index].ravel(),
-            R.WALL_TIME: np.tile(elapsed[index], n_seeds),
         }
     )
+    frame = pd.concat([head, rows.reset_index(drop=True)], axis=1)
+    frame.insert(list(frame.columns).index(R.SEED) + 2, R.METRIC, metric)
     for name, value in cell.env.params.items():
         frame[R.ENV_PREFIX + name] = _scalar(value)
     frame[R.ENV_SEED] = cell.env.seed
     frame[R.ENV_TRANSFORMS] = ",".join(cell.env.transforms)
     for item in dataclasses.fields(config):
         frame[R.ALGO_PREFIX + item.name] = _scalar(getattr(config, item.name))
-    sizes = {"S": model.n_states, "A": model.n_actions, "H": getattr(model, "horizon", None)}
-    sizes["d"] = model.dim
+    sizes = {
+        "S": model.n_states,
+        "A": model.n_actions,
+        "H": getattr(model, "horizon", None),
+        "d": getattr(model, "dim", None),
+    }
     for name, column in R.MODEL_SIZES.items():
         frame[column] = np.nan if sizes[name] is None else float(sizes[name])
-    beta = getattr(algorithm, "beta", None)
-    if beta is not None:
-        beta = np.asarray(beta, dtype=float)
-        if beta.size == 1:
-            frame[R.BETA_RUN] = float(beta)
-        elif beta.shape == (n_seeds,):
-            frame[R.BETA_RUN] = np.repeat(beta, n_points)
     frame[R.CELL] = cell.key
     return frame
 
@@ -129,30 +116,50 @@ class RunSummary:
 
 def prepare_directory(directory: Path, spec: ExperimentSpec, force: bool) -> dict[str, Any]:
     """The manifest to continue from: a new one for a fresh (or ``force``-cleared) directory,
-    the existing one when it holds the same spec; a different spec is refused."""
+    the existing one when it holds the same spec computed by the same code; a different spec,
+    or cells computed by other code (another version or commit), are refused."""
     directory = Path(directory)
     manifest_path = directory / R.MANIFEST
+    cells_dir = directory / R.CELLS_DIR
     if manifest_path.is_file():
         old = R.read_manifest(directory)
-        if old.get("spec_hash") == spec.hash:
-            old["spec"] = spec.to_dict()  # same numbers; name/description/plots may be new
-            return old
-        if not force:
-            raise R.ResultsError(
+        reason = None
+        if old.get("spec_hash") != spec.hash:
+            reason = (
                 f"{directory} holds results of a different spec (hash "
                 f"{str(old.get('spec_hash'))[:12]}, this spec {spec.hash[:12]}, from "
                 f"{old.get('spec_file')}); use another --out directory, or --force to delete "
                 "those results and start over"
             )
-        shutil.rmtree(directory / R.CELLS_DIR, ignore_errors=True)
+        else:
+            foreign = _foreign_cells(cells_dir)
+            if foreign:
+                reason = (
+                    f"{directory} holds {len(foreign)} cell(s) computed by other code "
+                    f"({R.describe_provenance(R.cell_provenance(foreign[0]))}; this is "
+                    f"{R.describe_provenance(R.provenance())}); use another --out directory, or "
+                    "--force to delete those results and start over"
+                )
+        if reason is None:
+            old["spec"] = spec.to_dict()  # same numbers; name/description/plots may be new
+            return old
+        if not force:
+            raise R.ResultsError(reason)
+        shutil.rmtree(cells_dir, ignore_errors=True)
         manifest_path.unlink()
-    elif (directory / R.CELLS_DIR).is_dir() and any((directory / R.CELLS_DIR).iterdir()):
+    elif cells_dir.is_dir() and any(cells_dir.iterdir()):
         if not force:
             raise R.ResultsError(
                 f"{directory} holds cell files but no manifest; use --force to delete them"
             )
-        shutil.rmtree(directory / R.CELLS_DIR)
+        shutil.rmtree(cells_dir)
     return R.new_manifest(spec, None)
+
+
+def _foreign_cells(cells_dir: Path) -> list[Path]:
+    """Cell files whose provenance differs from this process's code."""
+    here = R.provenance()
+    return [path for path in sorted(cells_dir.glob("*.parquet")) if R.cell_provenance(path) != here]
 
 
 def run_experiment(
@@ -196,10 +203,12 @@ def run_experiment(
         disable=not show,
         file=sys.stderr,
     )
+    options = {"workers": workers, "scheduler": scheduler, "dask_local": dask_local}
     try:
-        with _executor(backend, workers, scheduler, dask_local) as submit_all:
-            for cell, frame in submit_all(todo):
-                R.write_cell(directory, cell, spec.hash, frame)
+        with BACKENDS[backend](**options) as pool:
+            for cell, frame in drain(pool, todo):
+                origin = frame.attrs.get("provenance")
+                R.write_cell(directory, cell, spec.hash, frame, origin)
                 session["cells_run"] += 1
                 bar.update()
     finally:
@@ -217,7 +226,14 @@ def run_experiment(
     )
 
 
-Submitter = Callable[[Sequence[Cell]], Iterator[tuple[Cell, pd.DataFrame]]]
+@dataclass(frozen=True)
+class Pool:
+    """What a backend offers the runner: ``submit(fn, cell) -> future``, ``as_completed(futures)``
+    and ``cancel(futures)`` (concurrent.futures and Dask futures alike)."""
+
+    submit: Callable[[Callable[[Cell], pd.DataFrame], Cell], Any]
+    as_completed: Callable[[Iterable[Any]], Iterator[Any]]
+    cancel: Callable[[Sequence[Any]], None]
 
 
 def _failed(cell: Cell, error: BaseException) -> CellFailedError:
@@ -228,80 +244,95 @@ def _failed(cell: Cell, error: BaseException) -> CellFailedError:
     )
 
 
-@contextmanager
-def _executor(
-    backend: str, workers: int | None, scheduler: str | None, dask_local: int | None
-) -> Iterator[Submitter]:
-    if backend == "inprocess":
+def drain(pool: Pool, cells: Sequence[Cell]) -> Iterator[tuple[Cell, pd.DataFrame]]:
+    """Submit every cell, yield ``(cell, frame)`` as each completes; a failing cell raises
+    :class:`CellFailedError` (the rest are cancelled)."""
+    submitted = {pool.submit(run_cell, cell): cell for cell in cells}
+    try:
+        for future in pool.as_completed(list(submitted)):
+            cell = submitted[future]
+            try:
+                frame = future.result()
+            except Exception as error:
+                raise _failed(cell, error) from error
+            yield cell, frame
+    finally:
+        pool.cancel(list(submitted))
 
-        def inprocess(cells: Sequence[Cell]) -> Iterator[tuple[Cell, pd.DataFrame]]:
-            for cell in cells:
-                try:
-                    frame = run_cell(cell)
-                except Exception as error:
-                    raise _failed(cell, error) from error
-                yield cell, frame
 
-        yield inprocess
-    elif backend == "processes":
-        with ProcessPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
+class _Deferred:
+    """A call run in this process when its result is asked for (the in-process backend: one
+    cell at a time, in submission order, each written before the next starts)."""
 
-            def processes(cells: Sequence[Cell]) -> Iterator[tuple[Cell, pd.DataFrame]]:
-                futures = {pool.submit(run_cell, cell): cell for cell in cells}
-                try:
-                    for future in as_completed(futures):
-                        cell = futures[future]
-                        try:
-                            frame = future.result()
-                        except Exception as error:
-                            raise _failed(cell, error) from error
-                        yield cell, frame
-                finally:
-                    for future in futures:
-                        future.cancel()
+    def __init__(self, fn: Callable[[Cell], pd.DataFrame], cell: Cell):
+        self._fn, self._cell = fn, cell
 
-            yield processes
-    else:
-        with _dask_client(scheduler, dask_local or workers) as client:
-            from distributed import as_completed as dask_completed
+    def result(self) -> pd.DataFrame:
+        return self._fn(self._cell)
 
-            def dask(cells: Sequence[Cell]) -> Iterator[tuple[Cell, pd.DataFrame]]:
-                futures = {client.submit(run_cell, cell, pure=False): cell for cell in cells}
-                try:
-                    for future in dask_completed(list(futures)):
-                        cell = futures[future]
-                        try:
-                            frame = future.result()
-                        except Exception as error:
-                            raise _failed(cell, error) from error
-                        yield cell, frame
-                finally:
-                    client.cancel(list(futures))
+    def cancel(self) -> bool:
+        return True
 
-            yield dask
+
+def _cancel_all(submitted: Sequence[Any]) -> None:
+    for future in submitted:
+        future.cancel()
 
 
 @contextmanager
-def _dask_client(scheduler: str | None, n_workers: int | None) -> Iterator[Any]:
+def _inprocess(**_options: Any) -> Iterator[Pool]:
+    yield Pool(_Deferred, iter, _cancel_all)
+
+
+@contextmanager
+def _processes(workers: int | None = None, **_options: Any) -> Iterator[Pool]:
+    with cf.ProcessPoolExecutor(max_workers=workers or os.cpu_count()) as executor:
+        yield Pool(executor.submit, cf.as_completed, _cancel_all)
+
+
+@contextmanager
+def _dask(
+    workers: int | None = None,
+    scheduler: str | None = None,
+    dask_local: int | None = None,
+) -> Iterator[Pool]:
     """A client of the scheduler at ``scheduler``, or of a new ``LocalCluster`` of
-    ``n_workers`` single-threaded worker processes (closed on exit)."""
+    ``dask_local`` (else ``workers``) single-threaded worker processes (closed on exit)."""
     try:
         from distributed import Client, LocalCluster
+        from distributed import as_completed as dask_completed
     except ImportError as error:
         raise UsageError(
             "the dask backend needs dask[distributed]: pip install 'rltheory[distributed]'"
         ) from error
+
+    def pool(client: Any) -> Pool:
+        return Pool(
+            lambda fn, cell: client.submit(fn, cell, pure=False),
+            dask_completed,
+            client.cancel,
+        )
+
     if scheduler is not None:
         with Client(scheduler) as client:
-            yield client
+            yield pool(client)
         return
     with (
         LocalCluster(
-            n_workers=n_workers or os.cpu_count(),
+            n_workers=dask_local or workers or os.cpu_count(),
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
         ) as cluster,
         Client(cluster) as client,
     ):
-        yield client
+        yield pool(client)
+
+
+BACKENDS: dict[str, Callable[..., Any]] = {
+    "inprocess": _inprocess,
+    "processes": _processes,
+    "dask": _dask,
+}
+"""Backend name -> context manager giving a :class:`Pool` (keyword options: workers,
+scheduler, dask_local)."""

@@ -482,8 +482,11 @@ ALGORITHM_CHECKS: tuple[Check, ...] = (
 
 
 def yield_algorithm_checks(entry: AlgorithmEntry) -> Iterator[Check]:
-    """The generic checks of a registered algorithm."""
-    yield from ALGORITHM_CHECKS
+    """The checks of a registered algorithm: its protocol's conformance checks (the config
+    check alone when the protocol declares none)."""
+    from rltheory.experiments.protocols import get_protocol
+
+    yield from get_protocol(entry.protocol).conformance() or (check_config_defaults,)
 
 
 # --- user-facing runners ------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from rltheory.algos import get
 from rltheory.algos.lsvi_ucb import LSVIUCB
 from rltheory.algos.protocols import Problem
 from rltheory.algos.registry import StructureMismatchError
+from rltheory.bounds import bounds_for
 from rltheory.envs import make_model
 from rltheory.experiments.loops import make_online, run_online, seed_generators
 from rltheory.mdp import Trajectories, optimal, rollout
@@ -372,7 +373,7 @@ def test_registration_and_requirements():
     for entry in (UCB, GREEDY, EPS):
         assert entry.requires == frozenset({"features", "finite-horizon"})
         assert entry.protocol == "online"
-    assert UCB.bound == "lsvi-ucb-jin2020"
+    assert bounds_for("lsvi-ucb")[0].id == "lsvi-ucb-jin2020"  # the main theorem first
     assert UCB.make_config() == LSVIUCB.Config(lam=1.0, c=1.0, p=0.05, beta=None, pooled=False)
     with pytest.raises(TypeError, match="did you mean 'beta'"):
         UCB.make_config(bet=1.0)

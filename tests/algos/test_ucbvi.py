@@ -358,13 +358,13 @@ def test_bound_objects_reproduce_the_printed_theorems():
         + 2500 * H**2 * S**2 * A * L**2
         + 4 * H**1.5 * np.sqrt(K * L)
     )
-    np.testing.assert_allclose(ch.value(K, params), theorem1, rtol=1e-12)
-    np.testing.assert_allclose(bf.value(K, params), theorem2, rtol=1e-12)
+    np.testing.assert_allclose(ch.value({**params, "K": K}), theorem1, rtol=1e-12)
+    np.testing.assert_allclose(bf.value({**params, "K": K}), theorem2, rtol=1e-12)
     assert {b.id for b in bounds_for("ucbvi")} >= {ch.id, bf.id}
-    assert ENTRY.bound == ch.id
+    assert next(b for b in bounds_for("ucbvi") if b.kind == "upper") is ch  # main theorem
     assert ch.exponents["K"] == bf.exponents["K"] == 0.5
     with pytest.raises(ValueError, match="delta"):
-        ch.shape_at(K, {"S": S, "A": A, "H": H})
+        ch.shape_at({"K": K, "S": S, "A": A, "H": H})
 
 
 # --- LSVI-UCB with one-hot features -------------------------------------------------------------

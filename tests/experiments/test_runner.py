@@ -10,14 +10,15 @@ import pytest
 
 from rltheory.experiments import results as R
 from rltheory.experiments import runner
+from rltheory.experiments.protocols import online as O
 from rltheory.experiments.spec import load_spec
 
-VALUE_COLUMNS = [R.REGRET, R.CUMULATIVE_REGRET]
+VALUE_COLUMNS = [O.REGRET, O.CUMULATIVE_REGRET]
 
 
 def table(directory) -> pd.DataFrame:
     frame, _, _ = R.load_results(directory)
-    return frame.drop(columns=[R.WALL_TIME])
+    return frame.drop(columns=[O.WALL_TIME])
 
 
 def test_backends_give_identical_tables(write_spec, tmp_path):
@@ -27,7 +28,7 @@ def test_backends_give_identical_tables(write_spec, tmp_path):
     runner.run_experiment(spec, tmp_path / "dask", backend="dask", dask_local=2)
     reference = table(tmp_path / "inprocess")
     assert len(reference) == 2 * 2 * 4 * 8  # configs x algorithms x seeds x checkpoints
-    assert reference[R.CUMULATIVE_REGRET].gt(0).all()
+    assert reference[O.CUMULATIVE_REGRET].gt(0).all()
     pd.testing.assert_frame_equal(table(tmp_path / "processes"), reference)
     pd.testing.assert_frame_equal(table(tmp_path / "dask"), reference)
 
@@ -50,25 +51,25 @@ def test_tidy_columns_and_checkpoints(write_spec, tmp_path):
     for column in (
         R.ALGORITHM,
         R.LABEL,
-        R.SEED,
-        R.EPISODE,
+        O.SEED,
+        O.EPISODE,
         R.METRIC,
         "env.n_states",
         "algo.scale",
         "model.S",
-        R.BETA_RUN,
+        O.BETA_RUN,
     ):
         assert column in frame
-    episodes = sorted(frame[R.EPISODE].unique())
+    episodes = sorted(frame[O.EPISODE].unique())
     assert episodes[0] == 1 and episodes[-1] == 40  # log-spaced, last episode included
     assert set(frame[R.METRIC]) == {"pseudo_regret"}
     # the learner's beta is recorded as run (toy-random exposes beta = 2 * scale)
     toy = frame[frame[R.ALGORITHM] == "toy-random"]
-    assert np.all(toy[R.BETA_RUN] == 3.0)
+    assert np.all(toy[O.BETA_RUN] == 3.0)
     # cumulative regret is the running sum: it equals regret at episode 1 and never decreases
-    first = frame[frame[R.EPISODE] == 1]
-    np.testing.assert_array_equal(first[R.REGRET], first[R.CUMULATIVE_REGRET])
-    steps = frame.groupby([R.SETTING, R.LABEL, R.SEED])[R.CUMULATIVE_REGRET].diff().dropna()
+    first = frame[frame[O.EPISODE] == 1]
+    np.testing.assert_array_equal(first[O.REGRET], first[O.CUMULATIVE_REGRET])
+    steps = frame.groupby([R.SETTING, R.LABEL, O.SEED])[O.CUMULATIVE_REGRET].diff().dropna()
     assert (steps >= 0).all()
 
 
@@ -109,7 +110,7 @@ def test_changed_spec_refused_unless_forced(write_spec, toy_text, tmp_path):
         runner.run_experiment(changed, tmp_path, backend="inprocess")
     runner.run_experiment(changed, tmp_path, backend="inprocess", force=True)
     frame, manifest, _ = R.load_results(tmp_path)
-    assert frame[R.EPISODE].max() == 30 and manifest["spec_hash"] == changed.hash
+    assert frame[O.EPISODE].max() == 30 and manifest["spec_hash"] == changed.hash
     assert len(list((tmp_path / R.CELLS_DIR).glob("*.parquet"))) == len(changed.cells())
 
 

@@ -117,7 +117,7 @@ def test_hash_ignores_presentation_but_not_overrides(write_spec, toy_text):
     assert renamed.hash == spec.hash
     assert spec.with_overrides(seeds=5).hash != spec.hash
     assert spec.with_overrides(episodes=41).hash != spec.hash
-    assert spec.with_overrides(episodes=41).cells()[0].checkpoints[-1] == 41
+    assert spec.with_overrides(episodes=41).cells()[0].run["checkpoints"][-1] == 41
     with pytest.raises(SpecError, match="--seeds"):
         spec.with_overrides(seeds=0)
 

@@ -1,0 +1,94 @@
+"""Write ``docs/gallery.md`` and ``docs/gallery/<spec>/*.png`` from the reports of every shipped
+spec in ``experiments/``: each figure with the exact command that makes it and its measured
+table. ``--run`` runs (or resumes) each spec first; without it, specs whose report is missing are
+listed as not yet run. Usage: ``python docs/make_gallery.py [--run] [SPEC ...]``."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+GALLERY = ROOT / "docs" / "gallery"
+
+
+def tables(summary: str) -> str:
+    """The summary's sections after its header (tables and their headings), figures dropped."""
+    lines = summary.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("## ")), len(lines))
+    kept = []
+    for line in lines[start:]:
+        if line.startswith("## Figures"):
+            break
+        kept.append(line.replace("## ", "#### ", 1) if line.startswith("## ") else line)
+    return "\n".join(kept).strip()
+
+
+def section(spec: Path, run: bool) -> str:
+    from rltheory.experiments.spec import load_spec
+
+    name = load_spec(spec, check_structures=False).name
+    results = ROOT / "results" / name
+    command = f"rltheory run {spec.relative_to(ROOT)} --report"
+    if run:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "rltheory.cli",
+                "run",
+                str(spec),
+                "--out",
+                str(results),
+                "--report",
+            ],
+            check=True,
+            cwd=ROOT,
+        )
+    report = results / "report"
+    lines = [
+        f"## {name}",
+        "",
+        f"`{spec.relative_to(ROOT)}` — made by",
+        "",
+        "```bash",
+        command,
+        "```",
+        "",
+    ]
+    summary = report / "summary.md"
+    if not summary.is_file():
+        return "\n".join([*lines, "Not yet run for this gallery.", ""])
+    target = GALLERY / name
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for png in sorted(report.glob("*.png")):
+        shutil.copy2(png, target / png.name)
+        lines += [f"![{png.stem}](gallery/{name}/{png.name})", ""]
+    lines += [tables(summary.read_text()), ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--run", action="store_true", help="run or resume each spec first")
+    parser.add_argument("specs", nargs="*", type=Path, help="specs (default: experiments/*.toml)")
+    args = parser.parse_args()
+    specs = [s.resolve() for s in args.specs] or sorted((ROOT / "experiments").glob("*.toml"))
+    body = [
+        "# Gallery",
+        "",
+        "Every shipped experiment of `experiments/`, with the command that makes its figures and "
+        "the table its report measured (regenerate with `make gallery`, which runs "
+        "`python docs/make_gallery.py --run`).",
+        "",
+    ]
+    body += [section(spec, args.run) for spec in specs]
+    (ROOT / "docs" / "gallery.md").write_text("\n".join(body))
+
+
+if __name__ == "__main__":
+    main()

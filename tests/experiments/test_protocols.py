@@ -1,0 +1,166 @@
+"""The protocol layer: the online protocol reproduces the pre-protocol runner bit for bit, a
+protocol registered from a plugin runs end to end with its own axis, metric and bound, every
+registered family validates or is refused with its missing structure, provenance is checked."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rltheory.algos import entries, structures_of
+from rltheory.algos.registry import unregister
+from rltheory.bounds.base import unregister_bound
+from rltheory.envs import families
+from rltheory.experiments import SpecError, load_spec, run_experiment, spec_from_dict
+from rltheory.experiments import results as R
+from rltheory.experiments.protocols import get_protocol, unregister_protocol
+from rltheory.experiments.report import make_report
+from rltheory.experiments.runner import run_cell
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = ROOT / "tests" / "data" / "quickstart_small_before_protocols.parquet"
+
+
+def test_quickstart_table_is_bit_identical_to_the_runner_before_protocols():
+    """``tests/data`` holds the quickstart's table (3 seeds, K = 300) computed by the runner
+    before the protocol layer (commit 3a28949); every column but the cell key (a hash that now
+    names the protocol) and wall time must be equal, bit for bit."""
+    spec = load_spec(ROOT / "experiments" / "quickstart.toml").with_overrides(seeds=3, episodes=300)
+    new = pd.concat([run_cell(cell) for cell in spec.cells()], ignore_index=True)
+    old = pd.read_parquet(GOLDEN)
+    assert set(new.columns) - {R.CELL, "wall_time"} == set(old.columns)
+    for column in old.columns:
+        pd.testing.assert_series_equal(
+            new[column], old[column], check_exact=True, check_names=False, obj=column
+        )
+
+
+@pytest.fixture
+def toy_protocol():
+    """Import the plugin module (registering protocol, algorithm and bound); remove them after."""
+    sys.modules.pop("toy_protocol_plugin", None)
+    module = importlib.import_module("toy_protocol_plugin")
+    yield module
+    unregister_protocol("toy-offline")
+    unregister("toy-plug-in")
+    unregister_bound("toy-offline-rate")
+    sys.modules.pop("toy_protocol_plugin", None)
+
+
+TOY_OFFLINE = """
+name = "toy-offline"
+imports = ["toy_experiment_plugins", "toy_protocol_plugin"]
+seeds = 3
+dataset_sizes = [2, 8, 32, 128]
+[env]
+id = "toy-tabular"
+params = { n_states = 3 }
+[[algorithms]]
+id = "toy-plug-in"
+"""
+
+
+def test_a_plugin_protocol_runs_end_to_end(toy_protocol, write_spec, tmp_path):
+    bad = TOY_OFFLINE.replace(
+        "dataset_sizes = [2, 8, 32, 128]", "episodes = 5\ndataset_sizes = [0]"
+    )
+    bad += '[[algorithms]]\nid = "lsvi-ucb"\n'
+    with pytest.raises(SpecError) as error:
+        load_spec(write_spec(bad, "bad.toml"))
+    found = dict(error.value.problems)
+    assert "accepted:" in found["episodes"] and "dataset_sizes" in found["episodes"]
+    assert "positive integers" in found["dataset_sizes"]
+    assert (
+        "follows the online protocol but this spec runs the toy-offline"
+        in found["algorithms[1].id"]
+    )
+
+    spec = load_spec(write_spec(TOY_OFFLINE))
+    assert spec.protocol == "toy-offline" and len(spec.cells()) == 1
+    out = tmp_path / "results"
+    run_experiment(spec, out, backend="inprocess")
+    frame, manifest, _ = R.load_results(out)
+    assert list(frame.columns[:9]) == [
+        "algorithm",
+        "label",
+        "env",
+        "setting",
+        "seed",
+        "n_data",
+        "metric",
+        "suboptimality",
+        "wall_time",
+    ]
+    assert sorted(frame["n_data"].unique()) == [2, 8, 32, 128]
+    assert (frame["suboptimality"] >= -1e-12).all() and (frame["metric"] == "suboptimality").all()
+    assert manifest["protocol"]["axis"] == {"column": "n_data", "quantity": "n_data"}
+    assert "suboptimality" in manifest["metrics"]
+    # the spec round-trips through the manifest, and the report draws the dataset-size bound
+    assert spec_from_dict(manifest["spec"], check_structures=False).hash == spec.hash
+    report = make_report(out)
+    row = report.summary.iloc[0]
+    assert row["n_data"] == 128
+    assert "toy-offline-rate" in row["bounds"] and "not drawn" not in row["bounds"]
+    markdown = report.markdown.read_text()
+    assert "Suboptimality against dataset size N" in markdown
+    assert any(p.suffix == ".png" for p in report.figures)
+
+
+def _runnable_algorithm(model) -> str | None:
+    offered = structures_of(model)
+    for entry in entries():
+        try:
+            protocol = get_protocol(entry.protocol)
+        except LookupError:
+            continue
+        if (protocol.requires | entry.requires) <= offered and "model" not in entry.requires:
+            return entry.id
+    return None
+
+
+@pytest.mark.parametrize("family", [f.id for f in families() if not f.id.startswith("toy-")])
+def test_every_family_validates_with_an_algorithm_that_accepts_it_or_is_refused(family):
+    """Each registered family (at its defaults) either validates in a spec with an algorithm
+    whose protocol and requirements it meets, or a spec pairing it with the online ``uniform``
+    baseline is refused with a located message naming the missing structure."""
+    from rltheory.envs import get_family
+
+    model = get_family(family).build(np.random.default_rng(0))
+    algorithm = _runnable_algorithm(model)
+    data = {"seeds": 1, "env": {"id": family}, "episodes": 2}
+    if algorithm is not None:
+        protocol = get_protocol(next(e.protocol for e in entries() if e.id == algorithm))
+        if protocol.name != "online":
+            pytest.skip(f"{family}: accepted by '{algorithm}' ({protocol.name} protocol)")
+        spec = spec_from_dict({**data, "algorithms": [{"id": algorithm}]})
+        assert spec.cells()
+        return
+    with pytest.raises(SpecError) as error:
+        spec_from_dict({**data, "algorithms": [{"id": "uniform"}]})
+    (path, message), *_ = error.value.problems
+    assert path == "algorithms[0].id" and "needs" in message and family in message
+    missing = get_protocol("online").requires - structures_of(model)
+    assert missing and all(tag in message for tag in missing)
+
+
+def test_resuming_results_of_other_code_is_refused(toy_protocol, write_spec, tmp_path, monkeypatch):
+    spec = load_spec(write_spec(TOY_OFFLINE))
+    out = tmp_path / "results"
+    run_experiment(spec, out, backend="inprocess")
+    cell_file = next((out / R.CELLS_DIR).glob("*.parquet"))
+    here = R.provenance()
+    assert R.cell_provenance(cell_file) == here
+    other = {"version": "0.0.0", "commit": "0" * 40}
+    monkeypatch.setattr(R, "provenance", lambda: other)
+    with pytest.raises(R.ResultsError, match="computed by other code"):
+        run_experiment(spec, out, backend="inprocess")
+    summary = run_experiment(spec, out, backend="inprocess", force=True)
+    assert summary.ran == 1
+    assert R.cell_provenance(next((out / R.CELLS_DIR).glob("*.parquet"))) == other
+    assert json.loads((out / R.MANIFEST).read_text())["spec_hash"] == spec.hash
