@@ -46,6 +46,7 @@ STRUCTURES: dict[str, str] = {
     "time-homogeneous": "kernel and rewards that do not depend on the step h",
     "unit-total-reward": "every trajectory's total reward sum_h r_h is at most 1",
     "adversarial": "an oblivious loss sequence l^k_h(s,a) fixed before the run",
+    "delayed": "an oblivious delay sequence d_k fixed before the run (delayed feedback)",
     "heterogeneous": "a family of N models sharing S, A and features (federated agents)",
     "perturbed": "a nominal model with exact perturbed test models (robust offline RL)",
     "offline-dataset": "a nominal model a behaviour policy can collect an offline dataset in",
@@ -63,6 +64,7 @@ STRUCTURE_HINTS: dict[str, str] = {
         '["one-hot-features"], or use the tabular-as-linear family'
     ),
     "unit-total-reward": 'rescale rewards with transforms = ["unit-total-reward"]',
+    "delayed": 'wrap an adversarial family in the "delayed-adversarial" family (delay = ...)',
     "finite-horizon": "episodic protocols need a FiniteHorizonMDP family",
 }
 """How to obtain a missing structure, where the package offers a way (shown in errors)."""

@@ -35,7 +35,6 @@ Exact metrics (pure functions): :func:`episode_values`, :func:`hindsight_compara
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 import numpy as np
 
@@ -55,19 +54,18 @@ class AdversarialMDP:
     """Linear-MDP dynamics with an oblivious loss sequence ``l^k_h = phi theta^k_h``.
 
     ``dynamics`` is a :class:`FiniteHorizonMDP` with features ``phi [S, A, d]`` (its own rewards
-    are not used: set them to zero); ``loss_parameters`` is ``theta [K, H, d]``. On construction
+    are not used: set them to zero); ``loss_parameters`` is ``theta [K, H, d]``; ``delays``
+    (``int [K]``, optional) is the oblivious delay sequence of the delayed-feedback protocol
+    (the feedback of episode k arrives at the end of episode ``k + d_k``). On construction
     the losses ``[K, H, S, A]`` are computed and checked to lie in [0, 1]. Losses are minimized;
     the gymnasium reward is ``-loss`` (module docstring).
     """
-
-    structures: ClassVar[frozenset[str]] = frozenset({"adversarial", "features"})
-    """Structure tags it offers (``rltheory.algos.protocols.structures_of``): a loss sequence
-    over linear-MDP dynamics, not fixed mean rewards (so not "finite-horizon")."""
 
     dynamics: FiniteHorizonMDP
     loss_parameters: np.ndarray
     name: str = ""
     metadata: dict = field(default_factory=dict)
+    delays: np.ndarray | None = None
     losses: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -80,11 +78,33 @@ class AdversarialMDP:
                 f"loss_parameters must have shape [K, H, d] = [K, {horizon}, {dim}] with K >= 1, "
                 f"got {theta.shape}"
             )
+        if self.delays is not None:
+            delays = np.asarray(self.delays)
+            if delays.shape != (theta.shape[0],) or not np.issubdtype(delays.dtype, np.integer):
+                raise ValueError(
+                    f"delays must be an integer array of shape [K] = [{theta.shape[0]}], got "
+                    f"{delays.dtype} {delays.shape}"
+                )
+            if delays.size and delays.min() < 0:
+                raise ValueError(f"delays must be >= 0; delays[{int(delays.argmin())}] < 0")
+            object.__setattr__(self, "delays", freeze(delays.astype(np.int64)))
         losses = np.einsum("sad,khd->khsa", self.dynamics.features, theta)
         check_unit_interval(losses, "losses")
         # <phi, theta> of simplex features and theta = 1 can round to 1 + 2^-52: clip the rounding.
         object.__setattr__(self, "loss_parameters", freeze(theta))
         object.__setattr__(self, "losses", freeze(np.clip(losses, 0.0, 1.0)))
+
+    @property
+    def structures(self) -> frozenset[str]:
+        """Structure tags it offers (``rltheory.algos.protocols.structures_of``): a loss sequence
+        over finite linear-MDP dynamics (plus ``"mixture"`` when the kernel is a linear mixture),
+        not fixed mean rewards (so not "finite-horizon")."""
+        tags = {"adversarial", "features", "tabular"}
+        if self.delays is not None:
+            tags.add("delayed")
+        if self.dynamics.mixture_basis is not None:
+            tags.add("mixture")
+        return frozenset(tags)
 
     @property
     def n_states(self) -> int:

@@ -18,7 +18,7 @@ regret ``sum_{j<=e} (sampled loss of episode j) - min_pi sum_{j<=e} V^{j,pi}_1``
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +30,16 @@ from rltheory.mdp import draw_uniforms, evaluate, initial_value, rollout_from_un
 
 FEEDBACKS = ("bandit", "full")
 """Feedback kinds: losses along the trajectory, or the whole loss table of the episode."""
+
+
+def incurred_delay(delays: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """``D_e = sum_{k <= e} min(d_k, e - k)`` for each 0-based episode ``e`` in ``ends`` (the
+    truncated total delay of :func:`rltheory.envs.delays.total_delay` for the prefix ``0..e``)."""
+    ends = np.asarray(ends, dtype=np.int64)
+    episodes = np.arange(np.asarray(delays).size)
+    slack = ends[:, None] - episodes[None, :]  # e - k, [C, K]
+    capped = np.minimum(np.asarray(delays, dtype=np.int64)[None, :], slack)
+    return np.where(slack >= 0, capped, 0).sum(axis=1)
 
 
 def adversarial_problem(adv: AdversarialMDP) -> Problem:
@@ -55,8 +65,9 @@ class AdversarialRun:
     ``checkpoints [C]``: 0-based last episodes of the prefixes; ``regret [B, C]`` and
     ``realized_regret [B, C]`` (module docstring); ``values [B, K]``: ``V^{k,pi_k}_1`` (NaN
     without the exact accounting); ``arrivals_per_episode [K]``; ``total_delay`` D and
-    ``incurred_delay`` D_K; ``seconds`` of the whole loop and ``accounting_seconds`` spent on the
-    exact metrics.
+    ``incurred_delay`` D_K of the whole run and ``incurred_at [C]``, the delay incurred by each
+    checkpoint ``e``, ``sum_{k<=e} min(d_k, e - k)``; ``seconds`` of the whole loop and
+    ``accounting_seconds`` spent on the exact metrics.
     """
 
     checkpoints: np.ndarray
@@ -66,6 +77,7 @@ class AdversarialRun:
     arrivals_per_episode: np.ndarray
     total_delay: int
     incurred_delay: int
+    incurred_at: np.ndarray
     seconds: float
     accounting_seconds: float
 
@@ -79,11 +91,13 @@ def run_adversarial(
     delays: np.ndarray | None = None,
     checkpoints: np.ndarray | None = None,
     exact_regret: bool = True,
+    callback: Callable[[int], None] | None = None,
 ) -> AdversarialRun:
     """Play the K episodes of ``adv`` (see the module docstring); ``delays [K]`` (default 0).
 
     ``checkpoints`` (0-based episodes, default all). ``exact_regret=False`` skips the exact
     accounting (regret NaN): the learner's own loop, for timing it apart from the metrics.
+    ``callback(k)``, if given, runs after the update of episode k (progress, clocks).
     """
     if feedback not in FEEDBACKS:
         raise ValueError(f"feedback must be one of {', '.join(FEEDBACKS)}, got {feedback!r}")
@@ -123,6 +137,8 @@ def run_adversarial(
             adv.losses[k] if feedback == "full" else None,
         )
         learner.update([pending.pop(int(j)) for j in due[k]])
+        if callback is not None:
+            callback(k)
     tick = time.perf_counter()
     if exact_regret:
         comparator = prefix_hindsight_values(adv, ends)
@@ -139,6 +155,7 @@ def run_adversarial(
         arrivals_per_episode=np.array([len(j) for j in due], dtype=np.int64),
         total_delay=total_delay(delays),
         incurred_delay=total_delay(delays, truncated=True),
+        incurred_at=incurred_delay(delays, ends),
         seconds=time.perf_counter() - start,
         accounting_seconds=accounting,
     )
