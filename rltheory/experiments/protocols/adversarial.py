@@ -40,6 +40,7 @@ from rltheory.experiments.protocols.online import (
 
 REGRET = "regret"
 REALIZED_REGRET = "realized_regret"
+MIXTURE_DIM = "run.mixture_dim"
 DEFINITION = (
     "regret sum_{j<=k} V^{j,pi_j}_1 - min_pi sum_{j<=k} V^{j,pi}_1 of the policies played in "
     "episodes 1..k against the best fixed policy in hindsight of that prefix (one minimizing "
@@ -71,6 +72,7 @@ class AdversarialProtocol(Protocol):
         "same comparator (for reference; not what bounds bound)",
         WALL_TIME: "seconds since the cell's learner started, when the checkpoint was reached",
         EPISODE: "1-based episode index k of the checkpoint",
+        MIXTURE_DIM: "dimension d of the linear-mixture basis, when the kernel has one",
     }
 
     def settings(self, data: Mapping[str, Any], check: Checker) -> dict[str, Any]:
@@ -124,7 +126,7 @@ class AdversarialProtocol(Protocol):
         self, job: Job, run: AdversarialRun, points: np.ndarray, elapsed: np.ndarray
     ) -> pd.DataFrame:
         n_seeds = len(job.seeds)
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 SEED: np.repeat(np.asarray(job.seed_ids, dtype=np.int64), points.size),
                 EPISODE: np.tile(points, n_seeds).astype(np.int64),
@@ -133,6 +135,10 @@ class AdversarialProtocol(Protocol):
                 WALL_TIME: np.tile(elapsed, n_seeds),
             }
         )
+        basis = job.model.dynamics.mixture_basis
+        if basis is not None:
+            frame[MIXTURE_DIM] = float(basis.shape[-1])
+        return frame
 
     def quantities(self, x: np.ndarray, params: Mapping[str, Any]) -> dict[str, Any]:
         """``K`` at the axis, and ``T = K H`` steps when H is known."""
