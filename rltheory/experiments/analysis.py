@@ -338,7 +338,8 @@ def rates(
 ) -> list[RateSummary]:
     """For each swept env parameter: per (other settings, label) the protocol's bounded metric
     at the last axis point against the parameter's quantity, with the log-log exponent and its
-    bootstrap interval (seeds resampled jointly across the parameter values)."""
+    bootstrap interval (seeds resampled jointly across the parameter values). Parameters with
+    non-numeric values (categorical sweeps) are skipped."""
     out = []
     axis, value = protocol.axis.column, protocol.metric.bounded
     final = frame[frame[axis] == frame.groupby(R.CELL)[axis].transform("max")]
@@ -347,6 +348,8 @@ def rates(
         if column not in final:
             continue
         rows_with = final[final[column].notna()]
+        if not pd.api.types.is_numeric_dtype(rows_with[column]):
+            continue  # a categorical sweep (e.g. a delay kind) has no rate
         x_column, quantity = swept_quantity(rows_with, parameter)
         others = [
             c
