@@ -185,9 +185,9 @@ def test_the_comparator_has_zero_regret_and_every_learner_nonnegative_regret():
 def test_stochastic_losses_give_a_square_root_slope():
     """Bernoulli losses with means in {0.1, 0.9}; po-bandit with eta = 2/sqrt(K), gamma = 0, no
     bonus; mean final regret over 4 seeds at K = 100, 400, 1600. The fitted log-log slope must lie
-    in [0.3, 0.7] (linear regret would give 1). Fixed seeds make the test deterministic; over 20
-    other seed sets the slope stayed inside the interval (an estimated failure probability of a
-    fresh seed set below 1/20)."""
+    in [0.3, 0.7] (linear regret would give 1). Fixed seeds make the test deterministic. Over 20
+    other seed sets (loss draws and learner seeds) 18 slopes fell inside the interval (median
+    0.48, extremes 0.28 and 0.89): a fresh seed set fails with probability about 0.1."""
     base = _model("iid", n_episodes=1, seed=3)
     means = np.random.default_rng(11).choice([0.1, 0.9], size=(3, 6))
     finals = []
