@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint docs gallery bench clean
+.PHONY: demo test lint docs docs-check gallery bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -22,6 +22,10 @@ test: $(STAMP)
 
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+docs-check: docs
+	$(PY) -m pip install --quiet -e ".[docs-check]"
+	$(PY) docs/check_pages.py site $(wildcard results/*/report/summary.html) --shots site-check
 
 gallery: $(STAMP)
 	$(PY) docs/make_gallery.py --run

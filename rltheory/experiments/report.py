@@ -165,7 +165,8 @@ def make_report(directory: str | Path) -> Report:
         if p.suffix == ".png"
     )
     page = (
-        f"<!doctype html>\n<html><head><meta charset='utf-8'><title>{html.escape(spec.name)}"
+        f"<!doctype html>\n<html><head><meta charset='utf-8'><link rel='icon' href='data:,'>"
+        f"<title>{html.escape(spec.name)}"
         f"</title></head><body>\n<h1>{html.escape(spec.name)}</h1>\n{body}"
         f"<h2>{html.escape(protocol.metric.label.capitalize())} against "
         f"{html.escape(protocol.axis.label)}</h2>\n{summary.to_html(index=False)}\n"
