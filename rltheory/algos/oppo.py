@@ -22,7 +22,7 @@ then the mirror-descent (KL) step ``pi_{k+1,h}(.|s) ∝ pi_{k,h}(.|s) exp(-alpha
 once per arriving item (in arrival order). Without delays this is OPPO's per-episode
 evaluate-then-improve loop; with delays each item is evaluated when it arrives.
 
-Defaults: ``alpha = sqrt(2 log A / (H² K))`` (the brief's [M] value), ``lam = 1``,
+Defaults: ``alpha = sqrt(2 log A / (H² K))`` ([M], remembered), ``lam = 1``,
 ``beta = d H sqrt(log(d H K / delta))`` ([M]: OPPO's confidence radius has this order; its
 constant is unverified), ``delta = 0.1``. Cost per item: ``O(H (S² A d + S A d²))``.
 """

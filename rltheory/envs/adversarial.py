@@ -191,7 +191,7 @@ def loss_sequence(
 @register_family(
     "adversarial-linear",
     gym_name="AdversarialLinear",
-    citation="Cassel & Rosenberg 2024 §2 (protocol); generator ours (brief §4.4)",
+    citation="Cassel & Rosenberg 2024 §2 (protocol); generator ours",
     summary="oblivious loss sequence (iid/stochastic/piecewise/drifting/anti-greedy), linear MDP",
 )
 def adversarial_linear(
