@@ -4,6 +4,11 @@ DAPO's bound (Lancewicki, Rosenberg, Sotnikov 2023) could not be read; the shape
 ``a sqrt K + b sqrt D_K`` is our reading of "near-optimal" delayed-feedback regret. Fitting a and b
 across delay profiles tests the shape: b should be stable across profiles (fixed, geometric,
 heavy-tailed), and the no-skipping ablation should need a much larger b under heavy tails.
+
+Identifiability: for a stationary delay process ``D_K`` grows like ``mean delay · K``, so within
+one profile ``sqrt D_K`` is nearly proportional to ``sqrt K`` and a per-profile fit cannot
+separate a from b. :func:`fit_joint` fits one ``(a, b, c)`` across profiles with different mean
+delays (the zero-delay profile pins a) and reports each profile's residual.
 """
 
 from __future__ import annotations
@@ -51,3 +56,26 @@ def fit_profiles(frame: pd.DataFrame, group: str = "setting") -> pd.DataFrame:
         )
         rows.append({group: key, "label": label, **fit.__dict__})
     return pd.DataFrame(rows)
+
+
+def _mean_curves(frame: pd.DataFrame, group: str):
+    for (key, label), part in frame.groupby([group, "label"], sort=True):
+        mean = part.groupby("episode").agg(regret=("regret", "mean"), D=("delay_incurred", "first"))
+        yield key, label, mean.index.to_numpy(), mean["D"].to_numpy(), mean["regret"].to_numpy()
+
+
+def fit_joint(frame: pd.DataFrame, group: str = "setting") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One fit per label across all ``group`` values (shared a, b, c), and the RMS residual of
+    each (group, label) curve under it: ``(coefficients, residuals)`` frames."""
+    curves = list(_mean_curves(frame, group))
+    coefficients, residuals = [], []
+    for label in sorted({c[1] for c in curves}):
+        mine = [c for c in curves if c[1] == label]
+        stacked = [np.concatenate([c[i] for c in mine]) for i in (2, 3, 4)]
+        fit = fit_delay_shape(*stacked)
+        coefficients.append({"label": label, **fit.__dict__})
+        for key, _, episodes, incurred, regret in mine:
+            model = fit.a * np.sqrt(episodes) + fit.b * np.sqrt(incurred) + fit.c
+            rms = float(np.sqrt(np.mean((model - regret) ** 2)))
+            residuals.append({group: key, "label": label, "residual": rms})
+    return pd.DataFrame(coefficients), pd.DataFrame(residuals)

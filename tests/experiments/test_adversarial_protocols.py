@@ -10,7 +10,7 @@ import pytest
 
 from rltheory.experiments import SpecError, load_spec, run_experiment, spec_from_dict
 from rltheory.experiments import results as R
-from rltheory.experiments.delay_fit import fit_delay_shape, fit_profiles
+from rltheory.experiments.delay_fit import fit_delay_shape, fit_joint, fit_profiles
 from rltheory.experiments.report import make_report
 from rltheory.experiments.runner import CellFailedError
 
@@ -67,6 +67,8 @@ def test_delayed_protocol_runs_end_to_end_and_the_report_draws_the_bounds(tmp_pa
     assert "dapo-fitted-shape" in bounds and "po-dilated-luo2021" in bounds
     fits = fit_profiles(frame[frame["algorithm"] == "dapo"])
     assert len(fits) == 2 and (fits[["a", "b", "c"]] >= 0).all().all()
+    joint, residuals = fit_joint(frame)
+    assert len(joint) == 2 and len(residuals) == 4 and (residuals["residual"] >= 0).all()
 
 
 def test_full_information_learner_is_refused_bandit_feedback(tmp_path):
@@ -93,3 +95,24 @@ def test_delay_shape_fit_recovers_known_coefficients_and_rejects_bad_shapes():
     assert broken.residual > 0.5
     with pytest.raises(ValueError, match="1-d arrays"):
         fit_delay_shape(episodes, incurred[:-1], episodes)
+
+
+def test_joint_fit_separates_a_from_b_where_one_profile_cannot():
+    """Two stationary profiles (D_K = m K) and no delay: per profile sqrt D_K is proportional to
+    sqrt K, so only the joint fit recovers (a, b) = (2, 0.5)."""
+    import pandas as pd
+
+    episodes = np.arange(1.0, 41.0)
+    rows = []
+    for name, mean_delay in (("none", 0.0), ("d2", 2.0), ("d9", 9.0)):
+        incurred = mean_delay * episodes
+        regret = 2.0 * np.sqrt(episodes) + 0.5 * np.sqrt(incurred)
+        rows.append(pd.DataFrame({"setting": name, "label": "x", "episode": episodes,
+                                  "delay_incurred": incurred, "regret": regret}))  # fmt: skip
+    frame = pd.concat(rows, ignore_index=True)
+    joint, residuals = fit_joint(frame)
+    assert joint["a"].iloc[0] == pytest.approx(2.0, abs=1e-6)
+    assert joint["b"].iloc[0] == pytest.approx(0.5, abs=1e-6)
+    assert residuals["residual"].max() < 1e-6
+    single = fit_profiles(frame[frame["setting"] == "d9"])
+    assert abs(single["a"].iloc[0] - 2.0) > 0.1  # one stationary profile cannot identify a
