@@ -21,12 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from rltheory.algos._linalg import (
-    cholesky_inverse,
-    downdate_quadratic_forms,
+    absorb_rank_one,
     elliptical_bonus,
     quadratic_forms,
+    refresh_inverse,
     ridge_solve,
-    sherman_morrison,
 )
 from rltheory.algos.protocols import OnlineAlgorithm, Problem
 from rltheory.algos.registry import register
@@ -119,17 +118,12 @@ class LinUCB(OnlineAlgorithm):
     def update(self, trajectories: Trajectories) -> None:
         states, actions, rewards = self.checked_trajectories(trajectories)
         u = self._phi[states[:, 0], actions[:, 0]]  # [B, d]
-        self._gram += u[:, :, None] * u[:, None, :]
-        self._linv, g, den = sherman_morrison(self._linv, u)
-        self._quad = downdate_quadratic_forms(self._quad, self._phi_t, g, den)
-        self._log_det_ratio += np.log(den)
+        den = absorb_rank_one(self._gram, self._linv, self._quad, u, self._phi_t)
+        self._log_det_ratio += np.log(den)  # matrix-determinant lemma
         self._reward_stat += u * rewards[:, :1]
         self._since_refresh += 1
         if self._since_refresh >= self.config.refresh_every:
-            self._linv = cholesky_inverse(self._gram)
-            self._quad = quadratic_forms(self._linv, self._phi_flat)
-            self._log_det_ratio = np.linalg.slogdet(self._gram)[1] - self.dim * math.log(
-                self.config.lam
-            )
+            self._linv, self._quad = refresh_inverse(self._gram, self._phi_flat)
+            log_det = np.linalg.slogdet(self._gram)[1]
+            self._log_det_ratio = log_det - self.dim * math.log(self.config.lam)
             self._since_refresh = 0
-        self.episode += 1

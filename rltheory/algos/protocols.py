@@ -181,7 +181,8 @@ class OnlineAlgorithm(ABC):
 
     Subclasses set ``Config`` (a frozen dataclass of hyperparameters with the paper's defaults)
     and implement :meth:`policy` and :meth:`update`. ``rngs`` holds one generator per seed; a
-    learner draws seed b's randomness only from ``rngs[b]``.
+    learner draws seed b's randomness only from ``rngs[b]``. ``episode`` (episodes fed in so
+    far) is kept by the interaction loop, not by the learner.
     """
 
     protocol: ClassVar[str] = "online"

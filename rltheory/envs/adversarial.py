@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rltheory.envs import _common
+from rltheory.envs import _common, sizes
 from rltheory.envs.linear import random_linear
 from rltheory.envs.registry import register_family
 from rltheory.mdp._validation import as_float_array, check_unit_interval, freeze
@@ -193,6 +193,7 @@ def loss_sequence(
     gym_name="AdversarialLinear",
     citation="Cassel & Rosenberg 2024 §2 (protocol); generator ours",
     summary="oblivious loss sequence (iid/stochastic/piecewise/drifting/anti-greedy), linear MDP",
+    memory=sizes.adversarial_linear,
 )
 def adversarial_linear(
     rng: np.random.Generator,

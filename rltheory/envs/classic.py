@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rltheory.envs import _common
+from rltheory.envs import _common, sizes
 from rltheory.envs.registry import register_family
 from rltheory.envs.transforms import one_hot_features
 from rltheory.mdp.models import FiniteHorizonMDP
@@ -71,6 +71,7 @@ def deepsea_state(column: np.ndarray | int, row: np.ndarray | int, size: int) ->
     gym_name="DeepSea",
     citation="Osband et al. (bsuite DeepSea); Ayoub et al. UCRL-VTR testbed (deep_sea)",
     summary="DeepSea N x N grid, H = N, treasure at the bottom-right, rewards mapped to [0,1]",
+    memory=sizes.deepsea,
 )
 def deepsea(rng: np.random.Generator, *, size: int = 10) -> FiniteHorizonMDP:
     """DeepSea of side ``N = size`` (brief §3.5(e)); deterministic, ignores rng.

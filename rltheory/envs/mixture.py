@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rltheory.envs import _common
+from rltheory.envs import _common, sizes
 from rltheory.envs.registry import get_family, register_family
 from rltheory.mdp.models import FiniteHorizonMDP
 from rltheory.mdp.transitions import LinearMixtureTransitions, LowRankTransitions
@@ -199,6 +199,7 @@ def hf_hard(
     gym_name="RandomLinearMixture",
     citation="random linear mixture MDP (Ayoub et al. 2020; Zhou, Gu, Szepesvári 2021 setting)",
     summary="random linear mixture: Dirichlet basis distributions, simplex weights, ||phi_V|| <= 1",
+    memory=sizes.random_mixture,
 )
 def random_mixture(
     rng: np.random.Generator,

@@ -108,6 +108,7 @@ def run_online(
         algorithm.update(
             type(batch)(batch.states[:, 0], batch.actions[:, 0], batch.rewards[:, 0], episode=k)
         )
+        algorithm.episode = k + 1  # the loop, not each learner, counts the episodes fed in
         if callback is not None:
             callback(k, algorithm)
     return OnlineRun(regret, initial, returns, time.perf_counter() - start)

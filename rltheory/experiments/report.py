@@ -29,6 +29,7 @@ class Report:
     summary: pd.DataFrame
     rates: pd.DataFrame
     missing_cells: int
+    skipped_cells: tuple[tuple[str, str], ...] = ()
 
 
 def _slug(text: str) -> str:
@@ -138,7 +139,9 @@ def make_report(directory: str | Path) -> Report:
     summary, rate_frame = summary_table(summaries), rate_table(rate_summaries)
     missing = int(frame.attrs.get("missing_cells", 0))
     markdown_path, html_path = out / "summary.md", out / "summary.html"
+    skipped = tuple(frame.attrs.get("skipped_cells", ()))
     header = _header(manifest, protocol, missing, options.tail, frame.attrs.get("provenance", {}))
+    header += [f"SKIPPED {name}: {reason}; re-run to recompute it." for name, reason in skipped]
     markdown = "\n".join(
         [
             f"# {spec.name}",
@@ -174,7 +177,7 @@ def make_report(directory: str | Path) -> Report:
         "</body></html>\n"
     )
     R.atomic_write(html_path, lambda tmp: tmp.write_text(page))
-    return Report(figures, markdown_path, html_path, summary, rate_frame, missing)
+    return Report(figures, markdown_path, html_path, summary, rate_frame, missing, skipped)
 
 
 def _header(

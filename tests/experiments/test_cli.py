@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rltheory.cli import DEMO_SPEC, main, repo_root
+from rltheory.cli import DEMO_SPEC, main, resolve_spec
 
 
 def run(capsys, *argv):
@@ -92,5 +92,5 @@ def test_list_shows_registries(capsys):
         assert text in out
 
 
-def test_demo_spec_ships_with_the_repository():
-    assert (repo_root() / DEMO_SPEC).is_file()
+def test_demo_spec_ships_with_the_package():
+    assert resolve_spec(DEMO_SPEC).is_file()

@@ -127,9 +127,9 @@ def test_hash_ignores_presentation_but_not_overrides(write_spec, toy_text):
     ["quickstart", "lsvi_ucb_regret_vs_K", "lsvi_ucb_regret_vs_d", "lsvi_ucb_regret_vs_H"],
 )
 def test_shipped_specs_validate(name):
-    from rltheory.cli import repo_root
+    from rltheory.specs import path as shipped_spec
 
-    spec = load_spec(repo_root() / "experiments" / f"{name}.toml")
+    spec = load_spec(shipped_spec(name))
     assert spec.seeds == 8 and spec.cells()
     if name.endswith(("_d", "_H")):
         assert len(spec.swept_env_params()) == 1

@@ -95,6 +95,7 @@ class OnlineProtocol(Protocol):
     learner = OnlineAlgorithm
     requires = frozenset({"finite-horizon"})
     keys = ("episodes", "checkpoints")
+    unit = "episodes"
     axis = Axis(EPISODE, "K", "episode K")
     metric = Metric(
         name="pseudo_regret",
@@ -134,6 +135,17 @@ class OnlineProtocol(Protocol):
                 "checkpoints": resolve_checkpoints(settings["checkpoints"], episodes),
             }
         ]
+
+    def steps(self, point: Mapping[str, Any]) -> int:
+        return int(point["episodes"])
+
+    def memory(self, point: Mapping[str, Any], n_seeds: int, size: Any) -> int:
+        """Regret, returns and initial states ``[B, K]``, the clock ``[K]``, the tidy frame, and
+        the exact evaluation of B policies (``[B, H, S, A]`` values and policies, ``V*``)."""
+        k, points = int(point["episodes"]), len(point["checkpoints"])
+        arrays = 3 * n_seeds * k + k + 8 * n_seeds * points
+        evaluation = 3 * n_seeds * size.H * size.S * size.A + 2 * size.H * size.S * size.A
+        return 8 * (arrays + evaluation)
 
     def run(self, job: Job) -> pd.DataFrame:
         n_episodes = int(job.settings["episodes"])
