@@ -42,7 +42,7 @@ def test_loss_tables_are_the_one_hot_parameters(family, kind):
 
 def test_unknown_kind_is_rejected_before_drawing():
     with pytest.raises(ValueError, match="kind"):
-        envs.make_model("adversarial-tabular", kind="sinusoid")
+        envs.make_model("adversarial-tabular", 0, kind="sinusoid")
 
 
 def test_stochastic_kind_has_a_fixed_bernoulli_mean():
