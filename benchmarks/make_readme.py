@@ -363,6 +363,9 @@ def main() -> None:
         out += ["", *lsvi_scale(json.loads(path.read_text()))]
     if not scale:
         out += ["", "## `lsvi_scale.py`", "", f"No results file yet: `{SCALE_COMMAND}`."]
+    # benchmarks without a JSON renderer keep their measured results in notes/<name>.md
+    for notes in sorted((README.parent / "notes").glob("*.md")):
+        out += ["", notes.read_text().strip()]
     README.write_text("\n".join(out).rstrip() + "\n")
     print(f"wrote {README}")
 

@@ -1,8 +1,8 @@
 """Linear mixture MDPs ``P_h(s'|s,a) = <phi(s'|s,a), theta_h>`` with known basis ``phi``.
 
 Normalisation (brief §3.4): ``||phi_V(s,a)||_2 <= 1`` for every ``V: S -> [0, 1]``, where
-``phi_V(s,a) = sum_s' phi(s'|s,a) V(s')``; ``metadata["B"] = max_h ||theta_h||_2`` is the norm
-bound the algorithms use (``lambda = d/B²`` and the confidence radii of HF-UCRL-VTR+).
+``phi_V(s,a) = sum_s' phi(s'|s,a) V(s')``; ``metadata["norm_bound"] = max_h ||theta_h||_2`` is the
+norm bound B the algorithms use (``lambda = d/B²`` and the confidence radii of HF-UCRL-VTR+).
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def zgs_hard(
             "mu": mu,
             "actions": actions,
             "n_episodes": n_episodes,
-            "B": float(np.linalg.norm(theta, axis=1).max()),
+            "norm_bound": float(np.linalg.norm(theta, axis=1).max()),
         },
     )
 
@@ -156,7 +156,7 @@ def hf_hard(
         basis[0, :, 1], basis[0, :, 2] = cont, exit_
         basis[1, :, 1], basis[2, :, 2] = stay, stay
         theta = np.concatenate([[1.0 / constants["alpha"]], mu / constants["beta"]])
-        metadata.update(encoding="mixture", B=float(np.linalg.norm(theta)))
+        metadata.update(encoding="mixture", norm_bound=float(np.linalg.norm(theta)))
         return FiniteHorizonMDP(
             LinearMixtureTransitions(basis, theta),
             rewards,
@@ -239,7 +239,10 @@ def random_mixture(
         np.broadcast_to(rewards, (horizon, n_states, n_actions)),
         _common.point_mass(0, n_states),
         name=f"random-mixture(S={n_states}, A={n_actions}, d={dim}, H={horizon})",
-        metadata={"homogeneous": homogeneous, "B": float(np.linalg.norm(theta, axis=1).max())},
+        metadata={
+            "homogeneous": homogeneous,
+            "norm_bound": float(np.linalg.norm(theta, axis=1).max()),
+        },
     )
 
 
@@ -289,6 +292,6 @@ def tabular_mixture(
             **model.metadata,
             "base": base,
             "encoding": "phi(s'|s,a) = e_(s,a,s')/sqrt(S), theta = sqrt(S) vec(P)",
-            "B": float(np.linalg.norm(theta, axis=1).max()),
+            "norm_bound": float(np.linalg.norm(theta, axis=1).max()),
         },
     )

@@ -78,7 +78,9 @@ def tidy_frame(
 ) -> pd.DataFrame:
     """The protocol's ``rows`` with the columns every cell has: algorithm, label, environment
     and setting, metric name; every env parameter (``env.<name>``) and config field
-    (``algo.<name>``, defaults included); the model's sizes; the cell key."""
+    (``algo.<name>``, defaults included); the model's sizes (``d``: the linear-mixture basis
+    dimension for algorithms that require ``mixture``, else the feature dimension); the cell
+    key."""
     n = len(rows)
     head = pd.DataFrame(
         {
@@ -96,11 +98,15 @@ def tidy_frame(
     frame[R.ENV_TRANSFORMS] = ",".join(cell.env.transforms)
     for item in dataclasses.fields(config):
         frame[R.ALGO_PREFIX + item.name] = _scalar(getattr(config, item.name))
+    dim = getattr(model, "dim", None)
+    if "mixture" in get_algorithm(cell.algorithm).requires:  # a mixture learner's d: the basis's
+        basis = getattr(model, "mixture_basis", None)
+        dim = None if basis is None else basis.shape[-1]
     sizes = {
         "S": model.n_states,
         "A": model.n_actions,
         "H": getattr(model, "horizon", None),
-        "d": getattr(model, "dim", None),
+        "d": dim,
     }
     for name, column in R.MODEL_SIZES.items():
         frame[column] = np.nan if sizes[name] is None else float(sizes[name])

@@ -328,8 +328,9 @@ def tiny_model(requires: frozenset[str] | set[str] = frozenset()) -> FiniteHoriz
     ``phi(s, a) = (e_(s,a) + 1/sqrt(6)) / 2`` (``d = 6``) are an invertible mix of one-hot and a
     shared direction, so they realize any kernel and reward (``features``) while a ridge
     estimate from one pair moves the values of all others (a greedy learner changes its policy);
-    ``||phi||_2 <= 1``. ``H = 3``, or ``H = 1`` when ``bandit`` is required. Deterministic: it
-    does not depend on any seed.
+    ``||phi||_2 <= 1``. ``H = 3``, or ``H = 1`` when ``bandit`` is required; rewards are divided
+    by H when ``unit-total-reward`` is required. ``metadata["norm_bound"]`` states
+    ``B = ||theta||_2``. Deterministic: it does not depend on any seed.
     """
     if "discounted" in requires:
         raise unittest.SkipTest("the online checks need a finite-horizon model")
@@ -339,16 +340,20 @@ def tiny_model(requires: frozenset[str] | set[str] = frozenset()) -> FiniteHoriz
     towards = np.eye(n_states)[nxt]  # psi_1: move to s + a (mod S)
     spread = np.full((n_states, n_actions, n_states), 1.0 / n_states)  # psi_2: uniform
     basis = np.stack([towards, spread], axis=-1)  # [S, A, S', 2]
-    transitions = LinearMixtureTransitions(basis, np.array([0.7, 0.3]))
+    theta = np.array([0.7, 0.3])
+    transitions = LinearMixtureTransitions(basis, theta)
     rewards = np.array([[0.1, 0.4], [0.0, 0.6], [0.9, 0.2]])
     dim = n_states * n_actions
     phi = 0.5 * (np.eye(dim) + np.full((dim, dim), 1.0 / np.sqrt(dim)))
+    if "unit-total-reward" in requires:
+        rewards = rewards / horizon
     return FiniteHorizonMDP(
         transitions,
         np.broadcast_to(rewards, (horizon, n_states, n_actions)),
         np.array([1.0, 0.0, 0.0]),
         features=phi.reshape(n_states, n_actions, -1),
         name=f"tiny(S=3, A=2, H={horizon})",
+        metadata={"norm_bound": float(np.linalg.norm(theta))},
     )
 
 

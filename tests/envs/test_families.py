@@ -295,7 +295,7 @@ def test_zgs_hard_instance_matches_the_published_construction():
     np.testing.assert_allclose(theta[:, 0], 1 / alpha, rtol=1e-14)
     np.testing.assert_allclose(theta[:, 1:], mu / beta, rtol=1e-14)
     np.testing.assert_allclose(np.linalg.norm(theta, axis=1), 1 + big_delta * (dim - 1), rtol=1e-13)
-    assert meta["B"] == pytest.approx(1 + big_delta * (dim - 1), rel=1e-13)
+    assert meta["norm_bound"] == pytest.approx(1 + big_delta * (dim - 1), rel=1e-13)
     dense = model.transitions.dense()
     delta = 1 / horizon
     exit_state = horizon + 1
@@ -343,7 +343,7 @@ def test_hf_hard_encodings_share_kernel_and_rewards_and_satisfy_norms():
     expected_rewards[:, 2] = 1 / horizon
     np.testing.assert_array_equal(mixture.rewards, expected_rewards)
     # mixture encoding: ||theta|| = 1 + Delta(d-1), ||phi_V|| <= 1 on all vertices
-    assert mixture.metadata["B"] == pytest.approx(1 + big_delta * (dim - 1), rel=1e-13)
+    assert mixture.metadata["norm_bound"] == pytest.approx(1 + big_delta * (dim - 1), rel=1e-13)
     assert max_mixture_feature_norm(mixture.mixture_basis) <= 1 + 1e-12
     # linear encoding: d + 2 features of norm <= 1, theta_r = e_{d+2}/H, signed-measure TV norm
     assert linear.dim == dim + 2
@@ -367,7 +367,9 @@ def test_random_mixture_basis_weights_and_norm_condition(homogeneous):
     assert basis.min() >= 0
     np.testing.assert_allclose(theta.sum(axis=1) / math.sqrt(dim), 1.0, atol=1e-12)
     assert theta.min() >= 0
-    assert model.metadata["B"] == pytest.approx(np.linalg.norm(theta, axis=1).max(), rel=1e-14)
+    assert model.metadata["norm_bound"] == pytest.approx(
+        np.linalg.norm(theta, axis=1).max(), rel=1e-14
+    )
     assert max_mixture_feature_norm(basis) <= 1 + 1e-12
 
 
@@ -396,5 +398,5 @@ def test_tabular_mixture_reproduces_the_base_kernel(base, n_states):
     np.testing.assert_allclose(
         theta, math.sqrt(n_states) * base_model.transitions.dense().reshape(len(theta), -1)
     )
-    assert model.metadata["B"] <= n_states * math.sqrt(n_actions) + 1e-12
+    assert model.metadata["norm_bound"] <= n_states * math.sqrt(n_actions) + 1e-12
     assert max_mixture_feature_norm(model.mixture_basis) <= 1 + 1e-12

@@ -175,7 +175,7 @@ class OnlineProtocol(Protocol):
         if beta is not None:
             beta = np.asarray(beta, dtype=float)
             if beta.size == 1:
-                frame[BETA_RUN] = float(beta)
+                frame[BETA_RUN] = float(beta.ravel()[0])  # a [1] array (one seed) too
             elif beta.shape == (n_seeds,):
                 frame[BETA_RUN] = np.repeat(beta, n_points)
         return frame
