@@ -52,3 +52,31 @@ def test_pinned_statistics_make_the_pass_exact_policy_evaluation():
 
     plain, optimistic = run(0.0), run(1.0)
     assert np.all(optimistic <= plain + 1e-12) and np.any(optimistic < plain - 1e-3)
+
+
+def test_horizon_one_is_delayed_hedge_shifted_by_the_delay():
+    """H = 1: V_H = 0 makes Q = l^j exactly, so OPPO is Hedge per state; with a constant delay d
+    (full information, no skipping) the delayed iterate is the undelayed one shifted by d
+    episodes, bit for bit: pi^{k+d}_delayed = pi^k (the shift identity holds only for H = 1)."""
+    from rltheory.algos import get
+    from rltheory.experiments.adversarial_loop import adversarial_problem, run_adversarial
+
+    adv = envs.make_model(
+        "adversarial-mixture", np.random.default_rng(4), kind="drifting", n_states=3, n_actions=3,
+        dim=2, horizon=1, n_episodes=20, period=6,
+    )  # fmt: skip
+    entry = get("oppo")
+
+    def policies(delay: int) -> np.ndarray:
+        learner = entry.cls(adversarial_problem(adv), entry.make_config(alpha=0.7), [None])
+        played = []
+        play = learner.policy
+        learner.policy = lambda: played.append(play()) or played[-1]
+        delays = np.full(20, delay, dtype=np.int64)
+        run_adversarial(adv, learner, [np.random.default_rng(0)], feedback="full", delays=delays)
+        return np.stack(played)
+
+    now, late = policies(0), policies(3)
+    np.testing.assert_array_equal(late[3:], now[:-3])
+    np.testing.assert_array_equal(late[:3], 1.0 / 3.0)
+    assert not np.allclose(now[-1], now[0])
