@@ -28,16 +28,18 @@ from rltheory.testing import (
     yield_environment_checks,
 )
 from rltheory.testing.checks import (
-    check_batch_matches_single_seeds,
     check_config_defaults,
-    check_episodes_are_additive,
     check_features_realize_model,
     check_model_is_valid,
+    check_sampling_matches_kernel,
+    check_seed_determinism,
+)
+from rltheory.testing.online_checks import (
+    check_batch_matches_single_seeds,
+    check_episodes_are_additive,
     check_policies_are_valid,
     check_policy_changes,
     check_same_seed_same_run,
-    check_sampling_matches_kernel,
-    check_seed_determinism,
 )
 
 EXPECTED_FAILURES: dict[tuple[str, str], str] = {}

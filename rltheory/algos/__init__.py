@@ -6,15 +6,12 @@ decorator runs: adding an algorithm is one new file.
 
 from rltheory._discovery import import_public_modules
 from rltheory.algos.protocols import (
-    STRUCTURES,
     AdversarialAlgorithm,
     FederatedAlgorithm,
     Feedback,
     OfflineAlgorithm,
     OnlineAlgorithm,
     Problem,
-    missing_structures,
-    structures_of,
 )
 from rltheory.algos.registry import (
     AlgorithmEntry,
@@ -24,6 +21,7 @@ from rltheory.algos.registry import (
     get,
     register,
 )
+from rltheory.algos.structures import STRUCTURES, missing_structures, structures_of
 
 import_public_modules(__name__, __path__)
 

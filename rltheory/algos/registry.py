@@ -17,7 +17,7 @@ from typing import Any
 from rltheory._names import unknown_params_message
 from rltheory._registry import Registry
 from rltheory.algos.monitors import Monitor
-from rltheory.algos.protocols import STRUCTURES, missing_structures
+from rltheory.algos.structures import STRUCTURES, missing_structures
 
 ENTRY_POINT_GROUP = "rltheory.algorithms"
 
@@ -40,7 +40,7 @@ class AlgorithmEntry:
     ``id`` (kebab-case), ``cls`` (the learner class), ``config`` (frozen dataclass of
     hyperparameters with the paper's defaults), ``protocol`` (the name of a protocol registered in
     :mod:`rltheory.experiments.protocols`, e.g. online, offline, federated),
-    ``requires`` (structure tags, see :data:`rltheory.algos.protocols.STRUCTURES`), ``citation``
+    ``requires`` (structure tags, see :data:`rltheory.algos.structures.STRUCTURES`), ``citation``
     and ``summary`` (one line). Its bounds name it (``rltheory.bounds.bounds_for(id)``).
     ``smoke``: hyperparameters under which the learner demonstrably learns within the few episodes
     of the conformance run (:func:`rltheory.testing.tiny_model`), e.g. a small confidence width;

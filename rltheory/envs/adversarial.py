@@ -96,7 +96,7 @@ class AdversarialMDP:
 
     @property
     def structures(self) -> frozenset[str]:
-        """Structure tags it offers (``rltheory.algos.protocols.structures_of``): a loss sequence
+        """Structure tags it offers (``rltheory.algos.structures.structures_of``): a loss sequence
         over finite linear-MDP dynamics (plus ``"mixture"`` when the kernel is a linear mixture),
         not fixed mean rewards (so not "finite-horizon")."""
         tags = {"adversarial", "features", "tabular"}

@@ -1,6 +1,6 @@
 """The environment × algorithm structure pass: build every environment configuration of a spec
 and check it offers what the protocol and each algorithm require (structure tags, see
-:data:`rltheory.algos.protocols.STRUCTURES`), and warn where it violates a normalisation that
+:data:`rltheory.algos.structures.STRUCTURES`), and warn where it violates a normalisation that
 one of the algorithm's bounds assumes (:mod:`rltheory.envs.assumptions`). Opt-in: ``load_spec``
 runs it before a run; reading results back skips it, so a report never rebuilds environments."""
 

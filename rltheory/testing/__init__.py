@@ -1,14 +1,13 @@
 """Conformance checks for registered environment families and algorithms (sklearn-style)."""
 
 from rltheory.testing.checks import (
-    ALGORITHM_CHECKS,
     ENVIRONMENT_CHECKS,
     check_algorithm,
     check_environment,
-    tiny_model,
     yield_algorithm_checks,
     yield_environment_checks,
 )
+from rltheory.testing.online_checks import ALGORITHM_CHECKS, tiny_model
 from rltheory.testing.registration import scoped_registrations
 
 __all__ = [

@@ -310,6 +310,6 @@ class OnlineProtocol(Protocol):
         return out
 
     def conformance(self):
-        from rltheory.testing.checks import ALGORITHM_CHECKS
+        from rltheory.testing.online_checks import ALGORITHM_CHECKS
 
         return ALGORITHM_CHECKS
