@@ -4,7 +4,7 @@ Records, on small instances and a few seeds, every episode's policy and exact re
 final Q (or UCB index) of
 LSVI-UCB (per-step and pooled, with a Cholesky refresh inside the run), greedy and ε-greedy
 LSVI, UCBVI (Hoeffding/Bernstein, pooled/per-step, estimated rewards, pseudo-count, not
-monotone) and LinUCB, plus the regret frames of the cells of ``experiments/quickstart.toml``
+monotone) and LinUCB, plus the regret frames of the cells of ``rltheory/specs/quickstart.toml``
 (run with :func:`rltheory.experiments.runner.run_cell`).
 
 Run::
@@ -107,7 +107,7 @@ def fingerprints(quickstart: bool) -> dict[str, np.ndarray]:
         for key, value in run_case(algorithm, build, params).items():
             out[f"{name}/{key}"] = value
     if quickstart:
-        spec = load_spec(REPO / "experiments" / "quickstart.toml")
+        spec = load_spec(REPO / "rltheory" / "specs" / "quickstart.toml")
         for cell in spec.cells():
             frame = run_cell(cell)
             name = f"quickstart/{cell.label}/{cell.env.describe()}/seeds{cell.seeds[0]}"

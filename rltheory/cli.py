@@ -175,16 +175,16 @@ def command_validate(args: argparse.Namespace) -> None:
     memory estimate."""
     from rltheory.experiments import load_spec
     from rltheory.experiments.memory import cell_estimates, format_bytes, limit_description
-    from rltheory.experiments.runner import check_run_memory
+    from rltheory.experiments.runner import check_run_memory, local_parallelism
 
     path = resolve_spec(args.spec)
     spec = load_spec(path, max_memory=args.max_memory).with_overrides(
         seeds=args.seeds, episodes=args.episodes
     )
-    check_run_memory(spec, args.max_memory)
+    parallel = local_parallelism(_backend(args), args.workers, args.scheduler, args.dask_local)
+    check_run_memory(spec, args.max_memory, parallel)
     cells = spec.cells()
     limit, why = limit_description(args.max_memory)
-    workers = args.workers or os.cpu_count() or 1
     estimates = cell_estimates(spec)
     worst = max(estimates, key=lambda e: e.total)
     print(f"{path}: valid ({spec.protocol} protocol, spec hash {spec.hash[:12]})")
@@ -193,9 +193,9 @@ def command_validate(args: argparse.Namespace) -> None:
         seeds = f"{cell.seeds[0]}..{cell.seeds[-1]}"
         print(f"  {cell.key}  {cell.label} on {cell.env.describe()}, seeds {seeds}")
     print(f"largest cell: {worst.where}: {worst.describe()}")
-    peak = worst.total * min(workers, len(cells))
+    at_once = min(parallel, len(cells))
     print(
-        f"memory: about {format_bytes(peak)} with {min(workers, len(cells))} cell(s) at a time; "
+        f"memory: about {format_bytes(worst.total * at_once)} with {at_once} cell(s) at a time; "
         f"limit per cell {format_bytes(limit)} ({why})"
     )
 

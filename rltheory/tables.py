@@ -11,13 +11,18 @@ WIDTH = 100
 MIN_COLUMN = 8
 
 
-def fit(frame: pd.DataFrame, width: int = WIDTH) -> list[str]:
+def fit(frame: pd.DataFrame, width: int = WIDTH, flexible: str | None = None) -> list[str]:
     """The lines of ``frame`` as a left-aligned text table at most ``width`` characters wide:
-    the widest columns are cut first, none below :data:`MIN_COLUMN` characters."""
+    the ``flexible`` column (e.g. labels) is cut first, then the widest, none below
+    :data:`MIN_COLUMN` characters."""
     columns = [str(c) for c in frame.columns]
     cells = [[str(v) for v in row] for row in frame.itertuples(index=False)]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    first = columns.index(flexible) if flexible in columns else None
     while sum(widths) + 2 * (len(widths) - 1) > width and max(widths) > MIN_COLUMN:
+        if first is not None and widths[first] > MIN_COLUMN:
+            widths[first] -= 1
+            continue
         widest = widths.index(max(widths))
         widths[widest] -= 1
 
@@ -35,12 +40,24 @@ def print_summary(summary: pd.DataFrame, width: int = WIDTH) -> None:
     if summary.empty:
         print("(no curves)")
         return
-    hidden = {"setting", "algorithm", "bounds"}
+    fitted = next(c for c in summary.columns if str(c).startswith("fit from "))
+    quantity = fitted[len("fit from ") :]
+    short = {
+        "label": "label",
+        quantity: quantity,
+        "measured exponent [CI]": "exponent [CI]",
+        "proven exponent": "proven",
+        "final value [CI]": "final [CI]",
+        "time (s)": "time (s)",
+    }
     for setting, group in summary.groupby("setting", sort=False):
-        for text in textwrap.wrap(str(setting), width):
+        seeds = ", ".join(str(n) for n in dict.fromkeys(group["seeds"]))
+        starts = ", ".join(str(n) for n in dict.fromkeys(group[fitted]))
+        head = f"{setting}: {seeds} seed(s), exponents fitted on {quantity} >= {starts}"
+        for text in textwrap.wrap(head, width, subsequent_indent="  "):
             print(text)
-        shown = group[[c for c in group.columns if c not in hidden]]
-        for text in fit(shown, width - 2):
+        shown = group[list(short)].rename(columns=short)
+        for text in fit(shown, width - 2, flexible="label"):
             print("  " + text)
         for label, bounds in zip(group["label"], group["bounds"], strict=True):
             for text in textwrap.wrap(

@@ -36,6 +36,7 @@ STRUCTURES: dict[str, str] = {
     "bandit": "horizon H = 1 (contextual linear bandit)",
     "tabular": "finite state and action sets with an exact kernel (visit counts estimate it)",
     "features": "linear-MDP features phi(s,a) that realize kernel and rewards",
+    "feature-map": "a feature map phi(s,a), possibly misspecified (need not realize the model)",
     "mixture": "a linear-mixture basis psi(s'|s,a) (integration map V -> phi_V)",
     "time-homogeneous": "kernel and rewards that do not depend on the step h",
     "unit-total-reward": "every trajectory's total reward sum_h r_h is at most 1",
@@ -150,8 +151,10 @@ def structures_of(model: Any) -> frozenset[str]:
     elif isinstance(model, DiscountedMDP):
         tags |= {"discounted", "tabular", "time-homogeneous"}
     features = getattr(model, "features", None)
-    if features is not None and getattr(model, "realizable", False):
-        tags.add("features")
+    if features is not None:
+        tags.add("feature-map")
+        if getattr(model, "realizable", False):
+            tags.add("features")
     return frozenset(tags)
 
 
@@ -229,7 +232,11 @@ class OnlineAlgorithm(ABC):
 
 
 class OfflineAlgorithm(ABC):
-    """Base class of offline learners: a dataset in, a policy out (batched over B seeds)."""
+    """Base class of offline learners: a dataset in, a policy out (batched over B seeds).
+
+    The dataset holds one dataset of K episodes per seed: ``states [B, K, H+1]``,
+    ``actions [B, K, H]``, ``rewards [B, K, H]``.
+    """
 
     protocol: ClassVar[str] = "offline"
     Config: ClassVar[type]
@@ -239,9 +246,53 @@ class OfflineAlgorithm(ABC):
         self.config = config
         self.rngs = list(rngs)
 
+    @property
+    def n_seeds(self) -> int:
+        return len(self.rngs)
+
     @abstractmethod
     def fit(self, dataset: Trajectories) -> np.ndarray:
         """Return the learned policy for every seed (``[B, H, S]`` or ``[B, H, S, A]``)."""
+
+    def checked_dataset(self, dataset: Trajectories) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(states [B, K, H+1], actions [B, K, H], rewards [B, K, H])`` validated against the
+        problem (one dataset per seed, integer indices in range, finite rewards)."""
+        p = self.problem
+        states = np.asarray(dataset.states)
+        actions = np.asarray(dataset.actions)
+        rewards = np.asarray(dataset.rewards, dtype=float)
+        if actions.ndim != 3 or actions.shape[0] != self.n_seeds or actions.shape[1] < 1:
+            raise ValueError(
+                f"dataset.actions must have shape [B={self.n_seeds}, K >= 1, H], got "
+                f"{list(actions.shape)}"
+            )
+        n_episodes = actions.shape[1]
+        for name, array, shape in (
+            ("states", states, (self.n_seeds, n_episodes, p.horizon + 1)),
+            ("actions", actions, (self.n_seeds, n_episodes, p.horizon)),
+            ("rewards", rewards, (self.n_seeds, n_episodes, p.horizon)),
+        ):
+            if array.shape != shape:
+                raise ValueError(
+                    f"dataset.{name} must have shape {list(shape)}, got {list(array.shape)}"
+                )
+        for name, array, bound in (
+            ("states", states, p.n_states),
+            ("actions", actions, p.n_actions),
+        ):
+            if not np.issubdtype(array.dtype, np.integer):
+                raise TypeError(f"dataset.{name} must be integers, got {array.dtype}")
+            bad = np.argwhere((array < 0) | (array >= bound))
+            if bad.size:
+                index = tuple(int(i) for i in bad[0])
+                raise ValueError(
+                    f"dataset.{name}[seed, episode, step] = {array[index]} outside [0, {bound}) at "
+                    f"{index}"
+                )
+        if not np.all(np.isfinite(rewards)):
+            index = tuple(int(i) for i in np.argwhere(~np.isfinite(rewards))[0])
+            raise ValueError(f"dataset.rewards is not finite at [seed, episode, step] = {index}")
+        return states, actions, rewards
 
 
 class FederatedAlgorithm(ABC):

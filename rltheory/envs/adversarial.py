@@ -1,6 +1,6 @@
 """Oblivious adversarial loss sequences over a linear MDP, with exact regret.
 
-Setting (Cassel & Rosenberg 2024 §2; brief ``fedsarsa_r2pvi_dapo_adversarial.md`` §4.4): fixed
+Setting (Cassel & Rosenberg 2024 §2): fixed
 dynamics ``P_h(x'|x,a) = <phi(x,a), psi_h(x')>`` and a loss sequence
 ``l^k_h(x,a) = <phi(x,a), theta^k_h>``, ``k = 0..K-1`` (0-based), fixed before the run.
 
@@ -164,7 +164,7 @@ def loss_sequence(
 @register_family(
     "adversarial-linear",
     gym_name="AdversarialLinear",
-    citation="Cassel & Rosenberg 2024 §2 (protocol); generator ours (brief §4.4)",
+    citation="Cassel & Rosenberg 2024 §2 (protocol); the loss-sequence generator is ours",
     summary="oblivious loss sequence (iid/piecewise/drifting/anti-greedy) over a linear MDP",
     memory=sizes.adversarial_linear,
 )
@@ -219,7 +219,7 @@ def hindsight_comparator(adv: AdversarialMDP) -> Solution:
     """Best fixed policy in hindsight: one minimizing backward induction on ``L = sum_k l^k``.
 
     ``min_pi sum_k V^{k,pi}_1 = min_pi V^pi_1(L)`` because ``V^{k,pi}_1 = <q^pi, l^k>`` is linear
-    in the loss (brief §4.4). ``v`` is the summed loss-to-go; ``policy [H, S]`` the comparator.
+    in the loss. ``v`` is the summed loss-to-go; ``policy [H, S]`` the comparator.
     """
     return best_in_hindsight(adv.dynamics, adv.losses)
 

@@ -1,6 +1,6 @@
 """Linear mixture MDPs ``P_h(s'|s,a) = <phi(s'|s,a), theta_h>`` with known basis ``phi``.
 
-Normalisation (brief §3.4): ``||phi_V(s,a)||_2 <= 1`` for every ``V: S -> [0, 1]``, where
+Normalisation: ``||phi_V(s,a)||_2 <= 1`` for every ``V: S -> [0, 1]``, where
 ``phi_V(s,a) = sum_s' phi(s'|s,a) V(s')``; ``metadata["norm_bound"] = max_h ||theta_h||_2`` is the
 norm bound B the algorithms use (``lambda = d/B²`` and the confidence radii of HF-UCRL-VTR+).
 """
@@ -23,7 +23,7 @@ def hypercube_actions(n_coordinates: int) -> np.ndarray:
 
 
 def hard_instance_constants(dim: int, delta: float, n_episodes: int) -> dict[str, float]:
-    """Constants of the Zhou–Gu–Szepesvári hard instances (brief §3.5(a)/(b)).
+    """Constants of the Zhou–Gu–Szepesvári hard instances (COLT 2021; Zhou & Gu 2022).
 
     ``Delta = sqrt(delta/K)/(4 sqrt 2)``, ``alpha = sqrt(1/(1 + Delta(d-1)))``,
     ``beta = sqrt(Delta/(1 + Delta(d-1)))``. Raises ``ValueError`` unless
@@ -64,11 +64,12 @@ def _signs(rng: np.random.Generator, size: tuple[int, ...]) -> np.ndarray:
     gym_name="ZGSHardInstance",
     citation="Zhou, Gu, Szepesvári 2021 (COLT), arXiv:2012.08507, lower-bound instance",
     summary="chain x_1..x_H with exit x_{H+2} (reward 1), A = 2^(d-1), inhomogeneous mixture",
+    memory=sizes.zgs_hard,
 )
 def zgs_hard(
     rng: np.random.Generator, *, dim: int = 5, horizon: int = 6, n_episodes: int = 10000
 ) -> FiniteHorizonMDP:
-    """Zhou–Gu–Szepesvári hard linear mixture MDP (brief §3.5(a); uclaml ``HardToLearn``).
+    """Zhou–Gu–Szepesvári hard linear mixture MDP (COLT 2021; uclaml ``HardToLearn``).
 
     States ``x_1..x_{H+2}`` (index ``i-1``), start ``x_1``; actions ``{-1,+1}^{d-1}``
     (:func:`hypercube_actions`). ``delta = 1/H``; ``mu_h in {-Delta, +Delta}^{d-1}`` drawn
@@ -124,7 +125,7 @@ def hf_hard(
     n_episodes: int = 1000,
     encoding: str = "mixture",
 ) -> FiniteHorizonMDP:
-    """Horizon-free hard instance (brief §3.5(b)), time-homogeneous, start ``x1``.
+    """Horizon-free hard instance (Zhou & Gu 2022), time-homogeneous, start ``x1``.
 
     ``P(x3|x1,a) = delta + <mu,a>``, ``P(x2|x1,a) = 1 - delta - <mu,a>``, ``x2``/``x3`` absorbing;
     ``delta = 1/6``, ``mu in {-Delta, +Delta}^{d-1}`` drawn uniformly; ``r(x3,.) = 1/H``.
@@ -135,7 +136,7 @@ def hf_hard(
     ``mu_{d+1} = δ_x2``, ``mu_{d+2} = δ_x3``, ``theta_r = e_{d+2}/H``. The same draw of ``mu``
     gives the same kernel in both encodings. Jin's TV norm of the measures is
     ``sqrt(d + 2 + 4d(d-1)Delta²)``: above Jin's ``sqrt(d+2)`` for this dimension by
-    ``O(d²Delta²)`` and above ``sqrt d`` by the brief's O(1) factor; both are in metadata.
+    ``O(d²Delta²)`` and above ``sqrt d`` by an O(1) factor; both are in metadata.
     """
     dim = _common.integer("dim", dim, minimum=2)
     horizon = _common.integer("horizon", horizon)
@@ -249,7 +250,7 @@ def random_mixture(
 @register_family(
     "tabular-mixture",
     gym_name="TabularMixture",
-    citation="tabular model as a linear mixture, normalised as in brief §3.4 pitfall 6",
+    citation="tabular model as a linear mixture, normalised so that ||phi_V(s,a)||_2 <= 1",
     summary="tabular base family as a linear mixture: phi(s'|s,a) = e_(s,a,s')/sqrt S, d = S²A",
 )
 def tabular_mixture(

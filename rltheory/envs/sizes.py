@@ -53,3 +53,11 @@ def deepsea(*, size: int, **_: Any) -> dict[str, int]:
     n = int(size)
     S = n * n
     return _size(S, 2, n, 2 * S, 1, S * 2 * S + S * 2 * 2 * S + S * 2)
+
+
+def zgs_hard(*, dim: int, horizon: int, **_: Any) -> dict[str, int]:
+    """``S = H + 2`` states, ``A = 2^(d-1)`` actions: the basis ``[S, A, S, d]`` and rewards
+    ``[H, S, A]``."""
+    d, H = int(dim), int(horizon)
+    S, A = H + 2, 2 ** (d - 1)
+    return _size(S, A, H, 0, H, S * A * S * d + H * S * A)

@@ -3,7 +3,7 @@
 - ``one-hot-features``: tabular-as-linear for any model (Jin et al. 2020, Example 2.1):
   ``phi(s,a) = e_(s,a)``, ``d = S·A``, ``theta_h = vec(r_h)``.
 - ``unit-total-reward``: rewards divided by H, so every trajectory's total reward is <= 1
-  (the horizon-free normalisation of Zhou & Gu 2022, brief §3.1).
+  (the horizon-free normalisation of Zhou & Gu 2022).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def unit_total_reward(model: FiniteHorizonMDP) -> FiniteHorizonMDP:
     """Rewards ``r_h / H`` (and ``theta_h / H``): every trajectory's total reward is <= 1.
 
     Per-step rewards lie in [0, 1], so any H-step trajectory collects at most H; after the map it
-    collects at most 1 surely, not only in expectation (brief §3.1). Values and regrets scale by
+    collects at most 1 surely, not only in expectation. Values and regrets scale by
     ``1/H``; ``metadata["reward_scale"]`` accumulates the factor.
     """
     if not isinstance(model, FiniteHorizonMDP):

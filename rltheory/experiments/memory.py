@@ -11,7 +11,7 @@ building:
   ``[H, S, A]``, features ``[S, A, d]``), adjusted for the transforms (:data:`TRANSFORM_SIZES`);
 - the learner: its class's ``memory_bytes(size, config, n_seeds)`` where it declares one, else
   :func:`generic_learner_bytes` (value and policy arrays ``[B, H, S, A]``, plus Gram matrices,
-  their inverses and next-state statistics ``[B, L, d, 2d + S]`` when it uses features);
+  their inverses and next-state statistics ``[B, H, d, 2d + S]`` when it uses features);
 - the protocol's arrays: :meth:`~rltheory.experiments.protocols.Protocol.memory` (for the online
   protocol the ``[B, K]`` regret, return and state arrays and the exact evaluation of B
   policies).
@@ -92,11 +92,11 @@ def model_size(family_id: str, params: Mapping[str, Any], transforms: tuple[str,
 
 
 def generic_learner_bytes(size: ModelSize, requires: frozenset[str], n_seeds: int) -> int:
-    """Value, bonus and policy arrays ``[B, H, S, A]``; Gram matrices, inverses and next-state
-    statistics ``[B, L, d, 2d + S]`` for learners using features."""
+    """Value, bonus and policy arrays ``[B, H, S, A]``; one Gram matrix, its inverse and
+    next-state statistics per step ``[B, H, d, 2d + S]`` for learners using features."""
     total = 3 * FLOAT * n_seeds * size.H * size.S * size.A
     if "features" in requires:
-        total += FLOAT * n_seeds * size.layers * size.d * (2 * size.d + size.S + 1)
+        total += FLOAT * n_seeds * size.H * size.d * (2 * size.d + size.S + 1)
     return total
 
 
@@ -195,10 +195,13 @@ def limit_description(limit: int | None) -> tuple[int, str]:
     return limit, "set by --max-memory"
 
 
-def check_memory(spec: Any, check: Any, limit: int | None = None) -> list[CellEstimate]:
+def check_memory(
+    spec: Any, check: Any, limit: int | None = None, parallel: int = 1
+) -> list[CellEstimate]:
     """Add a problem to ``check`` when the spec has too many cells, when the driver's cell
-    descriptions, or any one cell, would not fit in ``limit`` bytes (None: available memory).
-    Returns the estimates (empty when the cell count alone is refused)."""
+    descriptions, any one cell, or the ``parallel`` largest cells running at once (one per
+    local worker) would not fit in ``limit`` bytes (None: available memory). Returns the
+    estimates (empty when the cell count alone is refused)."""
     bound, why = limit_description(limit)
     count = n_cells(spec)
     if count > MAX_CELLS:
@@ -222,5 +225,15 @@ def check_memory(spec: Any, check: Any, limit: int | None = None) -> list[CellEs
             f"with {spec.batch_size} seed(s) needs {worst.describe()}, more than the limit "
             f"{format_bytes(bound)} ({why}); lower seed_batch, the sizes or the number of "
             "episodes",
+        )
+        return estimates
+    at_once = min(parallel, count)
+    if worst is not None and at_once > 1 and at_once * worst.total > bound:
+        fits = max(bound // worst.total, 1)
+        check.fail(
+            "",
+            f"{at_once} cells at a time (one per worker) need about "
+            f"{format_bytes(at_once * worst.total)} ({worst.where}: {worst.describe()} each), "
+            f"more than the limit {format_bytes(bound)} ({why}); run with --workers {fits}",
         )
     return estimates

@@ -13,6 +13,8 @@ prints plain lines every ``interval`` seconds otherwise (logs, CI, nohup).
 
 from __future__ import annotations
 
+import io
+import os
 import queue as queue_module
 import sys
 import threading
@@ -77,6 +79,13 @@ class QueueListener:
         self._thread.join(timeout=1.0)
 
 
+def _columns(stream: TextIO) -> int:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return 0
+
+
 def _duration(seconds: float) -> str:
     seconds = round(seconds)
     hours, rest = divmod(seconds, 3600)
@@ -117,12 +126,15 @@ class Display:
         self._last_line = self._start
         self._bar = None
         if enabled and tty:
+            sized = _columns(self.stream) > 0  # a terminal of unknown size gets 100 columns
             self._bar = tqdm(
                 total=self._total(),
                 unit=unit,
                 desc=self._desc(),
                 file=self.stream,
-                dynamic_ncols=True,
+                dynamic_ncols=sized,
+                ncols=None if sized else 100,
+                nrows=None if sized else 24,  # tqdm hides a bar below a terminal's 0 rows
             )
 
     def _total(self) -> int:

@@ -16,6 +16,7 @@ stopped, the finished cells are kept, and :class:`Terminated` is raised.
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import signal
 import sys
@@ -202,10 +203,22 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def check_run_memory(spec: ExperimentSpec, max_memory: int | None) -> None:
-    """Refuse (``SpecError``) a spec with a cell that would not fit in memory."""
+def local_parallelism(
+    backend: str, workers: int | None, scheduler: str | None, dask_local: int | None
+) -> int:
+    """How many cells run at once on this machine (a remote Dask cluster: its own memory)."""
+    if backend == "inprocess" or scheduler is not None:
+        return 1
+    if backend == "dask":
+        return dask_local or workers or os.cpu_count() or 1
+    return workers or os.cpu_count() or 1
+
+
+def check_run_memory(spec: ExperimentSpec, max_memory: int | None, parallel: int = 1) -> None:
+    """Refuse (``SpecError``) a spec with a cell, or ``parallel`` cells at once, that would not
+    fit in memory."""
     check = Checker(spec.name)
-    M.check_memory(spec, check, max_memory)
+    M.check_memory(spec, check, max_memory, parallel)
     check.raise_if_any()
 
 
@@ -224,18 +237,19 @@ def run_experiment(
 ) -> RunSummary:
     """Run every unfinished cell of ``spec`` into ``directory`` and update the manifest.
 
-    Refused before anything is written: a cell that would not fit in ``max_memory`` bytes
-    (default: the memory available), a directory that cannot be created, one another run is
-    writing into, an unreachable Dask scheduler. ``progress`` (default: on) shows progress inside
-    the cells: a tqdm bar of the protocol's unit (episodes) with rate and ETA when stderr is a
-    terminal, plain lines every few seconds otherwise. A failing cell raises
+    Refused before anything is written: a cell (or the cells the local workers run at once)
+    that would not fit in ``max_memory`` bytes (default: the memory available), a directory
+    that cannot be created, one another run is writing into, an unreachable Dask scheduler.
+    ``progress`` (default: on) shows progress inside the cells: a tqdm bar of the protocol's
+    unit (episodes) with rate and ETA when stderr is a terminal, plain lines every few seconds
+    otherwise. A failing cell raises
     :class:`CellFailedError` after the cells already finished are written; re-running resumes.
     """
     if backend not in BACKENDS:
         raise UsageError(f"unknown backend '{backend}'; accepted: {', '.join(BACKENDS)}")
     if backend != "dask" and (scheduler or dask_local):
         raise UsageError("a Dask scheduler or --dask-local needs the dask backend")
-    check_run_memory(spec, max_memory)
+    check_run_memory(spec, max_memory, local_parallelism(backend, workers, scheduler, dask_local))
     directory = Path(directory)
     rundir.create(directory)
     with rundir.locked(directory), _sigterm_as_interrupt():

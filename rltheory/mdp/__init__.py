@@ -16,6 +16,7 @@ from rltheory.mdp.planning import (
     optimal,
     q_values,
 )
+from rltheory.mdp.robust import RobustMDP, robust_evaluate, robust_optimal, robust_q_values
 from rltheory.mdp.rollout import Trajectories, draw_uniforms, rollout, rollout_from_uniforms
 from rltheory.mdp.transitions import (
     DenseTransitions,
@@ -31,6 +32,7 @@ __all__ = [
     "LPSolution",
     "LinearMixtureTransitions",
     "LowRankTransitions",
+    "RobustMDP",
     "Solution",
     "Trajectories",
     "TransitionOperator",
@@ -44,6 +46,9 @@ __all__ = [
     "occupancy_lp",
     "optimal",
     "q_values",
+    "robust_evaluate",
+    "robust_optimal",
+    "robust_q_values",
     "rollout",
     "rollout_from_uniforms",
 ]

@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rltheory.algos import OnlineAlgorithm, register
-from rltheory.algos.registry import unregister
 from rltheory.cli import main
 from rltheory.experiments import SpecError, backends, load_spec, spec_from_dict
 from rltheory.experiments import results as R
@@ -128,7 +127,7 @@ def test_parameter_errors_name_the_parameter(write_spec):
 
 
 @pytest.mark.parametrize("value", ["inf", "-inf", "nan"])
-def test_non_finite_hyperparameters_refused_unless_declared(write_spec, value):
+def test_non_finite_hyperparameters_refused_unless_declared(write_spec, value, registrations):
     with pytest.raises(SpecError, match=r"algorithms\[0\]\.params\.c: must be a finite number"):
         load_spec(
             write_spec(
@@ -151,13 +150,10 @@ def test_non_finite_hyperparameters_refused_unless_declared(write_spec, value):
         def update(self, trajectories):  # pragma: no cover
             raise NotImplementedError
 
-    try:
-        params = f"params = {{ radius = {value}, cap = {value} }}"
-        spec = load_spec(write_spec(spec_text(algorithm="toy-radius", algo_params=params)))
-        ((_, chosen),) = spec.algorithms[0].variants()
-        assert math.isinf(chosen["radius"]) or math.isnan(chosen["radius"])
-    finally:
-        unregister("toy-radius")
+    params = f"params = {{ radius = {value}, cap = {value} }}"
+    spec = load_spec(write_spec(spec_text(algorithm="toy-radius", algo_params=params)))
+    ((_, chosen),) = spec.algorithms[0].variants()
+    assert math.isinf(chosen["radius"]) or math.isnan(chosen["radius"])
 
 
 def test_checkpoints_beyond_k_refused(write_spec):

@@ -174,50 +174,48 @@ def alive(pid: int) -> bool:
 @contextmanager
 def slow_run(tmp_path: Path) -> Iterator[tuple[subprocess.Popen, list[int], Path]]:
     """``rltheory run`` on the processes backend (2 workers), given once the fast cell is
-    written, with the worker pids; whatever of it is still alive at the end is killed."""
-    driver, workers = None, []
+    written, with the worker pids; whatever of it is still alive at the end is killed. Its
+    output goes to files (``out.txt``, ``err.txt``), not pipes, which surviving workers would
+    hold open."""
+    spec = tmp_path / "slow.toml"
+    spec.write_text(SLOW_SPEC)
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(HERE)])}
+    workers: list[int] = []
+    command = [sys.executable, "-m", "rltheory", "run", str(spec), "--out", str(out)]
+    with open(tmp_path / "out.txt", "w") as stdout, open(tmp_path / "err.txt", "w") as stderr:
+        driver = subprocess.Popen(
+            [*command, "--workers", "2"],
+            stdout=stdout,
+            stderr=stderr,
+            env=env,
+        )
     try:
-        driver, workers, out = _start_slow_run(tmp_path)
+        _wait_for_first_cell(driver, out)
+        tasks = Path(f"/proc/{driver.pid}/task")
+        workers += [int(p) for t in tasks.iterdir() for p in (t / "children").read_text().split()]
+        assert len(workers) >= 2 and all(alive(pid) for pid in workers)
         yield driver, workers, out
     finally:
-        for pid in [driver.pid] if driver is not None else []:
-            if driver.poll() is None:
-                os.kill(pid, signal.SIGKILL)
-                driver.communicate()
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()
         for pid in workers:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
 
 
-def _start_slow_run(tmp_path: Path) -> tuple[subprocess.Popen, list[int], Path]:
-    spec = tmp_path / "slow.toml"
-    spec.write_text(SLOW_SPEC)
-    out = tmp_path / "out"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(HERE)])}
-    driver = subprocess.Popen(
-        [sys.executable, "-m", "rltheory", "run", str(spec), "--out", str(out), "--workers", "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+def _wait_for_first_cell(driver: subprocess.Popen, out: Path) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
             if R.read_manifest(out)["sessions"][-1]["cells_run"] >= 1:
-                break
+                return
         except (R.ResultsError, IndexError, json.JSONDecodeError):
             pass
-        assert driver.poll() is None, driver.communicate()
+        assert driver.poll() is None, f"the driver exited with {driver.returncode}"
         time.sleep(0.2)
-    else:
-        driver.kill()
-        driver.communicate()
-        pytest.fail("the fast cell did not finish within 120 s")
-    tasks = Path(f"/proc/{driver.pid}/task")
-    workers = [int(p) for t in tasks.iterdir() for p in (t / "children").read_text().split()]
-    assert len(workers) >= 2 and all(alive(pid) for pid in workers)
-    return driver, workers, out
+    pytest.fail("the fast cell did not finish within 120 s")
 
 
 def assert_workers_gone_within(workers: list[int], seconds: float) -> None:
@@ -233,8 +231,8 @@ def assert_workers_gone_within(workers: list[int], seconds: float) -> None:
 def test_sigterm_stops_workers_saves_cells_and_exits_143(tmp_path):
     with slow_run(tmp_path) as (driver, workers, out):
         driver.send_signal(signal.SIGTERM)
-        _, err = driver.communicate(timeout=30)
-        assert driver.returncode == 143
+        assert driver.wait(timeout=30) == 143
+        err = (tmp_path / "err.txt").read_text()
         assert "terminated (SIGTERM); finished cells are saved" in err and "Traceback" not in err
         assert_workers_gone_within(workers, 5.0)
     session = R.read_manifest(out)["sessions"][-1]
@@ -247,7 +245,7 @@ def test_sigterm_stops_workers_saves_cells_and_exits_143(tmp_path):
 def test_sigkill_of_the_driver_takes_its_workers_down(tmp_path):
     with slow_run(tmp_path) as (driver, workers, out):
         driver.send_signal(signal.SIGKILL)
-        driver.communicate(timeout=30)
+        driver.wait(timeout=30)
         assert_workers_gone_within(workers, 5.0)
     session = R.read_manifest(out)["sessions"][-1]  # written after the last finished cell
     assert session["status"] == "running" and session["cells_run"] >= 1

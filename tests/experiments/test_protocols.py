@@ -117,8 +117,9 @@ def test_a_plugin_protocol_runs_end_to_end(toy_protocol, write_spec, tmp_path):
 
 
 def _runnable_algorithm(model) -> str | None:
+    """An algorithm the model can run, online ones first (their spec keys are known here)."""
     offered = structures_of(model)
-    for entry in entries():
+    for entry in sorted(entries(), key=lambda e: e.protocol != "online"):
         try:
             protocol = get_protocol(entry.protocol)
         except LookupError:
