@@ -195,8 +195,9 @@ plt.show()
 
 # %% [markdown]
 # The tuned defaults of the first figure tell the same story at $H = 20$ (regret of HF-UCRL-VTR+
-# about half of UCRL-VTR's); the shipped experiment `experiments/horizon_free_regret_vs_H.toml`
-# sweeps $H$ up to 160 with ten seeds on two instances.
+# about half of UCRL-VTR's); the shipped spec `horizon_free_regret_vs_H`
+# (`rltheory run horizon_free_regret_vs_H --report`) sweeps $H$ up to 160 with ten seeds on two
+# instances.
 
 # %% [markdown]
 # ## Try it: the radius scale
@@ -207,7 +208,7 @@ plt.show()
 # random instance a near-greedy radius (`1e-4`) already finds the optimal policy, with the
 # confidence event failing throughout: exploration is cheap here, and the regret of the larger
 # radii is the price of a guarantee that must also hold on the hard instances
-# (`experiments/horizon_free_regret_vs_d.toml` runs the hard family `hf-hard`).
+# (the shipped spec `horizon_free_regret_vs_d` runs the hard family `hf-hard`).
 
 
 # %%
