@@ -123,8 +123,26 @@ def overview() -> list[str]:
     lines += ["", "Bounds (id [kind] algorithms: formula):"]
     for b in bounds():
         algorithms = ", ".join(b.algorithms) or "-"
-        lines += _wrap(f"{b.id} [{b.kind}] {algorithms}: {b.formula}", "  ")
+        assumes = f" (assumes {', '.join(b.assumes)})" if b.assumes else ""
+        lines += _wrap(f"{b.id} [{b.kind}] {algorithms}: {b.formula}{assumes}", "  ")
     return lines
+
+
+def _assumption_lines(family: Any) -> list[str]:
+    """The theorems' normalisations checked on the family's default build (each build records
+    its own in ``metadata["assumption_violations"]``)."""
+    from rltheory.envs.assumptions import describe_violations
+
+    try:
+        model = family.build(0)
+    except (TypeError, ValueError) as error:
+        return [f"  theory assumptions: not checked (default build failed: {error})"]
+    violations = getattr(model, "metadata", {}).get("assumption_violations", {})
+    if not violations:
+        return ["  theory assumptions at the defaults: all checked ones hold"]
+    return ["  theory assumptions violated at the defaults:"] + [
+        line for text in describe_violations(violations) for line in _wrap(text, "    ")
+    ]
 
 
 def details(name: str) -> list[str]:
@@ -143,10 +161,14 @@ def details(name: str) -> list[str]:
         lines = [f"{e.id}: {e.summary}"]
         lines += _wrap(f"citation: {e.citation}", "  ")
         lines += [f"  protocol: {e.protocol}", f"  class: {e.cls.__module__}.{e.cls.__name__}"]
-        lines += [f"  requires: {', '.join(sorted(e.requires)) or '-'}", "  bounds:"]
+        lines += [f"  requires: {', '.join(sorted(e.requires)) or '-'}"]
+        if e.monitor is not None:
+            lines += _wrap(f"proof event (monitored at checkpoints): {e.monitor.lemma}", "  ")
+        lines.append("  bounds:")
         linked = [b for b in bounds() if e.id in b.algorithms]
         for b in linked:
-            lines += _wrap(f"{b.id} [{b.kind}]: {b.formula} ({b.citation})", "    ")
+            assumes = f"; assumes {', '.join(b.assumes)}" if b.assumes else ""
+            lines += _wrap(f"{b.id} [{b.kind}]: {b.formula} ({b.citation}{assumes})", "    ")
         if not linked:
             lines.append("    none registered")
         return [*lines, "  parameters (name = default: meaning):", *_parameter_lines(e, "    ")]
@@ -155,7 +177,7 @@ def details(name: str) -> list[str]:
         lines = [f"{f.id}: {f.summary}", *_wrap(f"citation: {f.citation}", "  ")]
         lines += [f"  gymnasium id: {f.gym_id}", "  parameters (name = default):"]
         lines += [f"    {k} = {v!r}" for k, v in f.defaults.items()] or ["    (none)"]
-        return lines
+        return lines + _assumption_lines(f)
     raise UnknownNameError(
         unknown_id_message("algorithm or environment", name, [*algorithms, *envs])
     )

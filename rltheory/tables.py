@@ -46,7 +46,7 @@ def print_summary(summary: pd.DataFrame, width: int = WIDTH) -> None:
         "label": "label",
         quantity: quantity,
         "measured exponent [CI]": "exponent [CI]",
-        "proven exponent": "proven",
+        "bound's local slope (same window)": "bound slope",
         "final value [CI]": "final [CI]",
         "time (s)": "time (s)",
     }

@@ -32,6 +32,7 @@ from rltheory.algos import _vtr
 from rltheory.algos.protocols import Problem
 from rltheory.algos.registry import register
 from rltheory.algos.ucrl_vtr import ZHOUGU2022, VTRConfig, VTRCore
+from rltheory.algos.vtr_events import HF_UCRL_VTR_MONITOR
 from rltheory.mdp import FiniteHorizonMDP, optimal
 
 
@@ -46,6 +47,7 @@ from rltheory.mdp import FiniteHorizonMDP, optimal
     # the policy changes only among the saturated ties: the batch and additivity checks then
     # exercise the generator state; the estimator is checked in tests/algos/test_ucrl_vtr.py
     smoke={"beta": 5.0, "tie_break": "random"},
+    monitor=HF_UCRL_VTR_MONITOR,
 )
 class HFUCRLVTRPlus(VTRCore):
     """HF-UCRL-VTR+ (Zhou & Gu 2022) on a time-homogeneous linear mixture MDP, values in [0, 1].

@@ -27,6 +27,7 @@ from rltheory.algos._linalg import (
     refresh_inverse,
     ridge_solve,
 )
+from rltheory.algos.linucb_events import LINUCB_MONITOR
 from rltheory.algos.protocols import OnlineAlgorithm, Problem
 from rltheory.algos.registry import register
 from rltheory.mdp import Trajectories
@@ -41,6 +42,7 @@ from rltheory.mdp import Trajectories
         "algorithms for linear stochastic bandits. NeurIPS 2011, Thm 2"
     ),
     summary="ridge LinUCB / OFUL on linear-MDP features with horizon 1",
+    monitor=LINUCB_MONITOR,
 )
 class LinUCB(OnlineAlgorithm):
     """Ridge LinUCB for horizon-1 problems (contexts = states, arms = actions)."""
@@ -94,6 +96,16 @@ class LinUCB(OnlineAlgorithm):
         self._reward_stat = np.zeros((self.n_seeds, self.dim))
         self._log_det_ratio = np.zeros(self.n_seeds)  # log det V_k - d log lam
         self._since_refresh = 0
+
+    @property
+    def gram(self) -> np.ndarray:
+        """``V_k = lam I + sum_{tau<k} phi_tau phi_tau^T`` per seed: ``[B, d, d]`` (a copy)."""
+        return self._gram.copy()
+
+    @property
+    def theta_hat(self) -> np.ndarray:
+        """Ridge estimate ``theta_hat_k = V_k^{-1} sum_{tau<k} phi_tau r_tau``: ``[B, d]``."""
+        return ridge_solve(self._linv, self._reward_stat)
 
     def width(self) -> np.ndarray:
         """Confidence width ``alpha_k`` per seed: ``[B]``."""

@@ -45,6 +45,7 @@ from rltheory.algos._linalg import (
     quadratic_forms,
     refresh_inverse,
 )
+from rltheory.algos.lsvi_ucb_events import LSVI_UCB_MONITOR
 from rltheory.algos.protocols import OnlineAlgorithm, Problem
 from rltheory.algos.registry import register
 from rltheory.mdp import Trajectories
@@ -207,6 +208,7 @@ class LSVIEpsGreedyConfig(LSVIConfig):
     citation=JIN2020,
     summary="LSVI-UCB: per-step ridge regression of Bellman targets plus an elliptical bonus",
     smoke={"beta": 0.5},  # the theory beta (~50 here) keeps one policy over a few episodes
+    monitor=LSVI_UCB_MONITOR,
 )
 class LSVI(OnlineAlgorithm):
     """Least-squares value iteration with an elliptical bonus ``beta`` (Jin et al. 2020, Alg. 1).

@@ -16,6 +16,7 @@ from typing import Any
 
 from rltheory._names import unknown_params_message
 from rltheory._registry import Registry
+from rltheory.algos.monitors import Monitor
 from rltheory.algos.protocols import STRUCTURES, missing_structures
 
 ENTRY_POINT_GROUP = "rltheory.algorithms"
@@ -45,6 +46,8 @@ class AlgorithmEntry:
     of the conformance run (:func:`rltheory.testing.tiny_model`), e.g. a small confidence width;
     the conformance checks run at ``make_config(**smoke)`` and require the policy to change,
     unless ``learns`` is False (baselines that play one fixed policy by design).
+    ``monitor``: the event its regret proof conditions on (a
+    :class:`rltheory.algos.monitors.Monitor`), or None.
     """
 
     id: str
@@ -56,6 +59,7 @@ class AlgorithmEntry:
     summary: str = ""
     smoke: Mapping[str, Any] = field(default_factory=dict)
     learns: bool = True
+    monitor: Monitor | None = None
 
     def check_compatible(self, model: Any, where: str = "environment") -> None:
         """Raise :class:`StructureMismatchError` if ``model`` lacks a required structure."""
@@ -87,13 +91,15 @@ def register(
     smoke: Mapping[str, Any] | None = None,
     learns: bool = True,
     config: type | None = None,
+    monitor: Monitor | None = None,
 ) -> Callable[[type], type]:
     """Class decorator: register an algorithm under ``id`` (duplicates are an error).
 
     ``smoke`` (hyperparameter overrides, see :class:`AlgorithmEntry`) must name fields of the
     configuration; ``learns=False`` declares a fixed-policy baseline. ``config`` (default: the
     class's ``Config``) lets one learner class be registered under several ids, each a
-    configuration of it (e.g. ``lsvi-greedy`` is LSVI with ``beta = 0``)."""
+    configuration of it (e.g. ``lsvi-greedy`` is LSVI with ``beta = 0``). ``monitor`` declares
+    the proof event the runner checks (:mod:`rltheory.algos.monitors`)."""
     requires = frozenset(requires)
     unknown = requires - set(STRUCTURES)
     if unknown:
@@ -121,6 +127,7 @@ def register(
             summary or _first_line(cls),
             dict(smoke or {}),
             learns,
+            monitor,
         )
         entry.make_config(**entry.smoke)  # unknown smoke names are an error here, not later
         _REGISTRY.add(id, entry)

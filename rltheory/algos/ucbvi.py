@@ -72,6 +72,7 @@ from rltheory.algos._linalg import max_last_axis
 from rltheory.algos._tabular import add_rewards, add_transitions, transition_rows
 from rltheory.algos.protocols import OnlineAlgorithm, Problem
 from rltheory.algos.registry import register
+from rltheory.algos.ucbvi_events import UCBVI_MONITOR
 from rltheory.mdp import Trajectories
 
 BONUSES = ("hoeffding", "bernstein")
@@ -249,6 +250,7 @@ def optimistic_q(
     summary="tabular UCBVI: value iteration on the empirical model plus a Hoeffding or "
     "Bernstein-Freedman bonus",
     smoke={"c": 0.01},  # at c = 1 no pair of the conformance run gets Q < H
+    monitor=UCBVI_MONITOR,
 )
 class UCBVI(OnlineAlgorithm):
     """Tabular UCBVI (Azar et al. 2017) with the Hoeffding (CH) or Bernstein-Freedman (BF) bonus.

@@ -32,6 +32,7 @@ from rltheory.algos import _vtr
 from rltheory.algos._linalg import cholesky_inverse, ridge_solve
 from rltheory.algos.protocols import OnlineAlgorithm, Problem
 from rltheory.algos.registry import register
+from rltheory.algos.vtr_events import UCRL_VTR_MONITOR
 from rltheory.mdp import Trajectories
 
 AYOUB2020 = (
@@ -248,6 +249,7 @@ class VTRCore(OnlineAlgorithm):
     # on the conformance instance the theory radius saturates Q (one policy throughout) and a small
     # one is greedy-optimal from episode 1; at beta = 1.2 the estimate moves the policy
     smoke={"beta": 1.2},
+    monitor=UCRL_VTR_MONITOR,
 )
 class UCRLVTR(VTRCore):
     """UCRL-VTR (Ayoub et al. 2020) on a linear mixture MDP with total reward <= 1.

@@ -67,7 +67,12 @@ def _signs(rng: np.random.Generator, size: tuple[int, ...]) -> np.ndarray:
     memory=sizes.zgs_hard,
 )
 def zgs_hard(
-    rng: np.random.Generator, *, dim: int = 5, horizon: int = 6, n_episodes: int = 10000
+    rng: np.random.Generator,
+    *,
+    dim: int = 5,
+    horizon: int = 6,
+    n_episodes: int = 10000,
+    encoding: str = "mixture",
 ) -> FiniteHorizonMDP:
     """Zhou–Gu–Szepesvári hard linear mixture MDP (COLT 2021; uclaml ``HardToLearn``).
 
@@ -79,13 +84,22 @@ def zgs_hard(
     ``x_{H+1}``, ``x_{H+2}`` are absorbing with ``phi(x|x,a) = (alpha, 0)``.
     Reward 1 in ``x_{H+2}``, else 0 (per-step units).
     ``||theta_h|| = 1 + Delta(d-1)`` and ``||phi_V|| <= alpha² + (d-1)beta² = 1``.
+
+    ``encoding="linear"`` (for linear-MDP learners such as LSVI-UCB; this project's encoding,
+    not the paper's): the same learning problem as a linear MDP of dimension ``d+2``, see
+    :func:`_zgs_linear`. The same ``rng`` draw of ``mu_h`` is used by both encodings.
     """
     dim = _common.integer("dim", dim, minimum=2)
     horizon = _common.integer("horizon", horizon, minimum=2)
     n_episodes = _common.integer("n_episodes", n_episodes)
+    if encoding not in ("mixture", "linear"):
+        raise ValueError(f"parameter 'encoding' must be 'mixture' or 'linear', got {encoding!r}")
     constants = hard_instance_constants(dim, 1.0 / horizon, n_episodes)
     actions = hypercube_actions(dim - 1)
     n_states, n_actions = horizon + 2, actions.shape[0]
+    if encoding == "linear":
+        mu = constants["Delta"] * _signs(rng, (horizon, dim - 1))
+        return _zgs_linear(constants, actions, mu, horizon, n_episodes)
     cont, exit_, stay = _fork_features(constants, actions)
     chain = np.arange(horizon)
     basis = np.zeros((n_states, n_actions, n_states, dim))
@@ -107,6 +121,58 @@ def zgs_hard(
             "actions": actions,
             "n_episodes": n_episodes,
             "norm_bound": float(np.linalg.norm(theta, axis=1).max()),
+        },
+    )
+
+
+def _zgs_linear(
+    constants: dict[str, float], actions: np.ndarray, mu: np.ndarray, horizon: int, n_episodes: int
+) -> FiniteHorizonMDP:
+    """The ZGS hard instance as a linear MDP of dimension ``d+2`` (time-inhomogeneous).
+
+    ``phi(x_i, a) = (1, a)/sqrt d`` on every chain state, ``phi(x_{H+1}, .) = e_{d+1}``,
+    ``phi(x_{H+2}, .) = e_{d+2}``; at step h the chain's continuation leads to ``x_{h+2}``:
+    ``mu_h^(1) = sqrt d[(1-delta) δ_{x_{h+2}} + delta δ_{x_{H+2}}]``,
+    ``mu_h^(1+j) = sqrt d mu_{h,j} (δ_{x_{H+2}} - δ_{x_{h+2}})``, ``mu_h^(d+1) = δ_{x_{H+1}}``,
+    ``mu_h^(d+2) = δ_{x_{H+2}}``; ``theta_r = e_{d+2}``. From ``x_1`` the only chain state reachable
+    at step h is ``x_h``, where this kernel equals the mixture encoding's, so every policy has the
+    same trajectory law and value from ``x_1`` (the kernels differ only at unreachable
+    (step, state) pairs). Jin's TV norm of the measures is ``sqrt(d + 2 + 4d(d-1)Delta²)``, above
+    Jin's ``sqrt(d+2)`` by ``O(d²Delta²)`` (in metadata, as for ``hf-hard``)."""
+    dim = actions.shape[1] + 1
+    n_states, n_actions, root_d = horizon + 2, actions.shape[0], np.sqrt(dim)
+    delta, stop, exit_ = constants["delta"], horizon, horizon + 1
+    phi = np.zeros((n_states, n_actions, dim + 2))
+    phi[:horizon, :, 0] = 1.0 / root_d
+    phi[:horizon, :, 1:dim] = actions / root_d
+    phi[stop, :, dim], phi[exit_, :, dim + 1] = 1.0, 1.0
+    measures = np.zeros((horizon, dim + 2, n_states))
+    steps = np.arange(horizon)
+    measures[steps, 0, steps + 1] = root_d * (1.0 - delta)
+    measures[:, 0, exit_] = root_d * delta
+    measures[steps, 1:dim, steps + 1] = -root_d * mu
+    measures[:, 1:dim, exit_] += root_d * mu
+    measures[:, dim, stop], measures[:, dim + 1, exit_] = 1.0, 1.0
+    theta_r = np.zeros(dim + 2)
+    theta_r[-1] = 1.0
+    rewards = np.zeros((horizon, n_states, n_actions))
+    rewards[:, exit_] = 1.0
+    tv_norm = float(np.linalg.norm(np.abs(measures).sum(axis=2), axis=1).max())
+    return FiniteHorizonMDP(
+        LowRankTransitions(phi, measures),
+        rewards,
+        _common.point_mass(0, n_states),
+        reward_parameters=np.broadcast_to(theta_r, (horizon, dim + 2)),
+        name=f"zgs-hard(d={dim}, H={horizon}, K={n_episodes}, linear)",
+        metadata={
+            **constants,
+            "mu": mu,
+            "actions": actions,
+            "n_episodes": n_episodes,
+            "encoding": "linear",
+            "mu_tv_norm": tv_norm,
+            "mu_norm_bound": float(np.sqrt(dim + 2)),
+            "mu_norm_ratio": tv_norm / float(np.sqrt(dim + 2)),
         },
     )
 

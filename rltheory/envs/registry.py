@@ -60,9 +60,17 @@ class FamilyEntry:
 
     def build(self, rng: np.random.Generator | int, **params: Any) -> Any:
         """Build the model from ``rng`` (a ``numpy.random.Generator``, or an int seed for
-        ``numpy.random.default_rng(seed)``) and ``params`` (validated)."""
+        ``numpy.random.default_rng(seed)``) and ``params`` (validated). The model's violations
+        of the theorems' normalisations are recorded in ``metadata["assumption_violations"]``
+        (:mod:`rltheory.envs.assumptions`)."""
+        from rltheory.envs.assumptions import check_assumptions
+
         self.check_params(params)
-        return self.builder(_generator(rng, f"building environment '{self.id}'"), **params)
+        model = self.builder(_generator(rng, f"building environment '{self.id}'"), **params)
+        metadata = getattr(model, "metadata", None)
+        if isinstance(metadata, dict):
+            metadata["assumption_violations"] = check_assumptions(model)
+        return model
 
 
 def _generator(rng: Any, where: str) -> np.random.Generator:

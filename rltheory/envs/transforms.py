@@ -4,6 +4,8 @@
   ``phi(s,a) = e_(s,a)``, ``d = S·A``, ``theta_h = vec(r_h)``.
 - ``unit-total-reward``: rewards divided by H, so every trajectory's total reward is <= 1
   (the horizon-free normalisation of Zhou & Gu 2022).
+- ``bernoulli-rewards``, ``gaussian-rewards``, ``gaussian-rewards-clipped``: noisy reward
+  observations around the model's means (:mod:`rltheory.envs.noise`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from rltheory.envs.noise import NOISE_TRANSFORMS
 from rltheory.mdp.models import DiscountedMDP, FiniteHorizonMDP
 
 Model = FiniteHorizonMDP | DiscountedMDP
@@ -64,6 +67,7 @@ def unit_total_reward(model: FiniteHorizonMDP) -> FiniteHorizonMDP:
 TRANSFORMS: dict[str, Callable[..., Model]] = {
     "one-hot-features": one_hot_features,
     "unit-total-reward": unit_total_reward,
+    **NOISE_TRANSFORMS,
 }
 """Transforms by the names specs use."""
 

@@ -29,10 +29,12 @@ from rltheory.experiments.cells import Cell, EnvironmentConfig, digest
 from rltheory.experiments.checker import Checker
 from rltheory.experiments.errors import SpecError
 from rltheory.experiments.protocols import Protocol, get_protocol
+from rltheory.experiments.protocols.base import ENV_PARAMS
 
-PLOT_KINDS = ("regret_vs_episodes", "loglog", "regret_vs_param")
-"""Figures: the metric against the protocol's axis, its log-log panel, the final metric
-against a swept environment parameter (names kept from the online protocol)."""
+PLOT_KINDS = ("regret_vs_episodes", "loglog", "bound_ratio", "regret_vs_param")
+"""Figures: the metric against the protocol's axis, its log-log panel, its ratio to each
+constant-free bound's shape, the final metric against a swept environment parameter (names kept
+from the online protocol)."""
 
 
 @dataclass(frozen=True)
@@ -203,7 +205,7 @@ class ExperimentSpec:
         ]
         return [
             Cell(
-                config,
+                tied(config, point),
                 algorithm.id,
                 label,
                 params,
@@ -220,6 +222,15 @@ class ExperimentSpec:
             for point in self.points()
             for seeds in batches
         ]
+
+
+def tied(config: EnvironmentConfig, point: dict[str, Any]) -> EnvironmentConfig:
+    """``config`` with the environment parameters tied to the run ``point`` set (a point's
+    ``env_params``, e.g. ``n_episodes = K`` for a K-dependent hard instance)."""
+    overrides = point.get(ENV_PARAMS)
+    if not overrides:
+        return config
+    return dataclasses.replace(config, params={**config.params, **overrides})
 
 
 def load_spec(

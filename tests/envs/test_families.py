@@ -400,3 +400,27 @@ def test_tabular_mixture_reproduces_the_base_kernel(base, n_states):
     )
     assert model.metadata["norm_bound"] <= n_states * math.sqrt(n_actions) + 1e-12
     assert max_mixture_feature_norm(model.mixture_basis) <= 1 + 1e-12
+
+
+def test_zgs_hard_linear_encoding_is_the_same_learning_problem():
+    """From x_1 every policy has the same value in both encodings (random deterministic
+    policies), the kernels agree at the reachable (step h, state x_{h+1}) pairs, and the linear
+    encoding has unit features and realizes the rewards."""
+    from rltheory.mdp import evaluate
+
+    params = {"dim": 4, "horizon": 5, "n_episodes": 300}
+    mixture = _build("zgs-hard", 2, **params)
+    linear = _build("zgs-hard", 2, encoding="linear", **params)
+    assert linear.dim == 6 and linear.transitions.n_layers == 5
+    np.testing.assert_array_equal(mixture.metadata["mu"], linear.metadata["mu"])
+    dense_m, dense_l = mixture.transitions.dense(), linear.transitions.dense()
+    for h in range(5):
+        np.testing.assert_allclose(dense_l[h, h], dense_m[h, h], atol=1e-14)
+    assert not np.allclose(dense_l[1, 0], dense_m[1, 0])  # unreachable pairs differ
+    rng = np.random.default_rng(0)
+    policies = rng.integers(0, mixture.n_actions, size=(20, 5, mixture.n_states))
+    np.testing.assert_allclose(
+        evaluate(linear, policies)[:, 0, 0], evaluate(mixture, policies)[:, 0, 0], atol=1e-13
+    )
+    assert optimal(linear).v[0, 0] == pytest.approx(optimal(mixture).v[0, 0], abs=1e-13)
+    np.testing.assert_allclose(np.linalg.norm(linear.features, axis=-1), 1.0, rtol=1e-14)

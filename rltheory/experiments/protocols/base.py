@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from rltheory.experiments.checker import Checker
 
 SEED = "seed"
+ENV_PARAMS = "env_params"
+"""Key of a run point holding environment parameters tied to it (e.g. ``{"n_episodes": K}``):
+the cell expansion sets them on every environment configuration of that point."""
 WALL_TIME = "wall_time"
 
 
