@@ -170,6 +170,8 @@ def rates(
         if column not in final:
             continue
         rows_with = final[final[column].notna()]
+        if not pd.api.types.is_numeric_dtype(rows_with[column]):
+            continue  # a categorical sweep (e.g. a delay kind) has no rate
         x_column, quantity = swept_quantity(rows_with, parameter)
         keys = group_keys(rows_with, [column])
         for index, ((group, label), rows) in enumerate(rows_with.groupby([keys, R.LABEL])):

@@ -133,7 +133,9 @@ def _protocol(check: Checker, named: Any, algorithms: list[tuple[int, AlgorithmS
             continue
         if protocol is None:
             protocol = own
-        elif own is not protocol:
+        elif own is not protocol and not issubclass(entry.cls, protocol.learner):
+            # A learner of the protocol's base class runs under it (e.g. an adversarial learner
+            # under the delayed protocol, which drives the same base class).
             check.fail(
                 f"algorithms[{i}].id",
                 f"algorithm '{spec.id}' follows the {own.name} protocol but this spec runs the "
