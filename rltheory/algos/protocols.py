@@ -307,7 +307,20 @@ class OfflineAlgorithm(ABC):
 
 
 class FederatedAlgorithm(ABC):
-    """Base class of federated/iterative learners: N agents, local steps, server averaging."""
+    """Base class of federated learners: N agents on their own continuing chains, B seeds.
+
+    ``problems`` holds one :class:`Problem` per agent (shared sizes, ``gamma`` and features;
+    ``n_episodes`` is the total number of local steps T). The protocol drives the loop; per local
+    step t, for every seed and agent at once (arrays ``[B, N]``)::
+
+        actions = learner.act(states)                    # a_t ~ pi_{theta_t^i}(.|s_t^i)
+        rewards, next_states = chains.step(actions)      # the agents' own MDPs
+        learner.observe(states, actions, rewards, next_states)   # one local update
+        if (t + 1) % K == 0: learner.aggregate()         # server round
+
+    :meth:`output` is the iterate the theory bounds (``[B, N, d]``, one per agent; after
+    :meth:`aggregate` all agents hold the server parameter). ``rngs[b]`` is seed b's generator.
+    """
 
     protocol: ClassVar[str] = "federated"
     Config: ClassVar[type]
@@ -316,12 +329,40 @@ class FederatedAlgorithm(ABC):
         self, problems: Sequence[Problem], config: Any, rngs: Sequence[np.random.Generator]
     ):
         self.problems = list(problems)
+        if not self.problems:
+            raise ValueError(f"{type(self).__name__} needs one Problem per agent, got none")
         self.config = config
         self.rngs = list(rngs)
 
+    @property
+    def n_seeds(self) -> int:
+        return len(self.rngs)
+
+    @property
+    def n_agents(self) -> int:
+        return len(self.problems)
+
     @abstractmethod
-    def round(self) -> np.ndarray:
-        """Run one communication round; return the server parameter ``theta_t`` for every seed."""
+    def act(self, states: np.ndarray) -> np.ndarray:
+        """The actions ``a_t [B, N]`` every agent plays in its current state ``states [B, N]``."""
+
+    @abstractmethod
+    def observe(
+        self,
+        states: np.ndarray,
+        actions: np.ndarray,
+        rewards: np.ndarray,
+        next_states: np.ndarray,
+    ) -> None:
+        """One local step from the transitions ``(s_t, a_t, r_t, s_{t+1})`` (each ``[B, N]``)."""
+
+    @abstractmethod
+    def aggregate(self) -> None:
+        """A server round: aggregate the agents' parameters and broadcast the result."""
+
+    @abstractmethod
+    def output(self) -> np.ndarray:
+        """The iterate the theory bounds, ``[B, N, d]``."""
 
 
 @dataclass(frozen=True, eq=False)

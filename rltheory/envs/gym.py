@@ -38,6 +38,7 @@ import numpy as np
 from rltheory.envs.adversarial import AdversarialMDP
 from rltheory.envs.delays import delays as draw_delays
 from rltheory.envs.registry import get_family
+from rltheory.mdp.federated import FederatedMDP
 from rltheory.mdp.models import DiscountedMDP, FiniteHorizonMDP
 
 REWARD_CONVENTIONS = {
@@ -49,7 +50,8 @@ REWARD_CONVENTIONS = {
 
 
 class ModelEnv(gymnasium.Env):
-    """A gymnasium view of a FiniteHorizonMDP, DiscountedMDP or AdversarialMDP (module docstring).
+    """A gymnasium view of a FiniteHorizonMDP, DiscountedMDP or AdversarialMDP (module docstring),
+    or of one agent's MDP (``model.dynamics``) of a FederatedMDP.
 
     ``reset(options={"episode": k})`` starts episode ``k`` (the adversarial loss ``l^k``); a
     seeded ``reset`` restarts at episode 0, so the same seed and actions give the same
@@ -66,9 +68,12 @@ class ModelEnv(gymnasium.Env):
             dynamics, convention, limit = model.dynamics, "loss", model.n_episodes
         elif isinstance(model, FiniteHorizonMDP | DiscountedMDP):
             dynamics, convention, limit = model, "reward", None
+        elif isinstance(model, FederatedMDP):  # one agent's MDP per environment
+            dynamics, convention, limit = model.dynamics, "reward", None
         else:
             raise TypeError(
-                "ModelEnv needs a FiniteHorizonMDP, DiscountedMDP or AdversarialMDP, got "
+                "ModelEnv needs a FiniteHorizonMDP, DiscountedMDP, FederatedMDP or AdversarialMDP, "
+                "got "
                 f"{type(model).__name__}"
             )
         self.model = model
@@ -90,7 +95,7 @@ class ModelEnv(gymnasium.Env):
         """Rewards the env returns in ``episode``: ``[H, S, A]`` (``[S, A]`` discounted)."""
         if isinstance(self.model, AdversarialMDP):
             return self.model.episode_rewards(episode)
-        return self.model.rewards
+        return self._dynamics.rewards
 
     def _info(self) -> dict[str, Any]:
         info: dict[str, Any] = {"h": self.h, "episode": self.episode}

@@ -128,7 +128,8 @@ def check_builds_with_defaults(entry: FamilyEntry) -> None:
 
 
 def check_model_is_valid(subject: Any) -> None:
-    """Rows are distributions, rewards (and losses) lie in [0, 1], arrays are read-only."""
+    """Rows are distributions, rewards lie in [0, R] (R = ``reward_bound``, 1 unless the model
+    declares one), losses in [0, 1], arrays are read-only."""
     model = _model_of(subject)
     mdp = _dynamics(model)
     transitions = mdp.transitions
@@ -142,10 +143,12 @@ def check_model_is_valid(subject: Any) -> None:
             [transitions.expect(np.ones(mdp.n_states), h) for h in range(transitions.n_layers)]
         )
         assert np.abs(mass - 1).max() <= TOL, "transition rows do not sum to 1"
-    for name, table in (("rewards", mdp.rewards), ("losses", getattr(model, "losses", None))):
+    bound = getattr(mdp, "reward_bound", 1.0)  # R of a discounted model with rewards in [0, R]
+    tables = (("rewards", mdp.rewards, bound), ("losses", getattr(model, "losses", None), 1.0))
+    for name, table, high in tables:
         if table is not None:
-            assert table.min() >= -TOL and table.max() <= 1 + TOL, (
-                f"{name} must lie in [0, 1]; range [{table.min():.6g}, {table.max():.6g}]"
+            assert table.min() >= -TOL * high and table.max() <= high * (1 + TOL), (
+                f"{name} must lie in [0, {high:g}]; range [{table.min():.6g}, {table.max():.6g}]"
             )
     mu0 = mdp.initial_distribution
     assert mu0.min() >= -TOL and abs(mu0.sum() - 1) <= TOL, "initial_distribution is not a law"
@@ -228,7 +231,7 @@ def check_sampling_matches_kernel(subject: Any) -> None:
 def _expected_reward(env: Any, convention: str, h: int, s: int, a: int, episode: int) -> float:
     model = env.model
     if convention == "reward":
-        table = model.rewards
+        table = _dynamics(model).rewards
         return float(table[s, a] if table.ndim == 2 else table[h, s, a])
     if convention == "loss":
         return -float(model.losses[episode, h, s, a])
