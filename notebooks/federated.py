@@ -47,7 +47,7 @@ from rltheory.experiments.federated import exact_targets, make_federated, run_fe
 from rltheory.experiments.loops import seed_generators
 
 SMALL = os.environ.get("RLTHEORY_NOTEBOOK_SCALE") == "small"
-T = 1500 if SMALL else 4000  # local steps per agent
+T = 800 if SMALL else 4000  # local steps per agent
 LOCAL_STEPS = 10  # K: local steps between server rounds
 SEEDS = 2 if SMALL else 4
 AGENTS = [1, 4] if SMALL else [1, 2, 5, 10, 20]
