@@ -15,8 +15,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/rltheory demo
 
+# Every run shuffles the test order (pytest-randomly); the seed is printed first, and
+# `make test SEED=<n>` replays an order.
+SEED ?= $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+
 test: $(STAMP)
-	$(PY) -m pytest -n 2 -q; status=$$?; \
+	@echo "test order: pytest-randomly seed $(SEED) (replay with: make test SEED=$(SEED))"
+	$(PY) -m pytest -n 2 -q -p randomly --randomly-seed=$(SEED); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; \
 	exit $$status
 

@@ -1,274 +1,183 @@
-"""Benchmark: rltheory LSVI-UCB vs rlberry 0.6.0's numba ``LSVIUCBAgent`` on the same instance.
+"""Benchmark: rltheory LSVI-UCB vs rlberry 0.6.0's numba ``LSVIUCBAgent``, live, side by side.
 
-Instance: the peer benchmark's random exact linear MDP (``/work/shared/peer-bench/linear_mdp.py``,
-S = 50, A = 5, d = 10, H = 10, seed 0), which is ``make_model("random-linear", default_rng(0))``
-here (``tests/envs/test_families.py`` checks the two are equal). Both sides use lam = 1 and
-beta = 0.1. Timed quantity: wall time of the whole K-episode loop (policy, environment stepping,
-update), ``time.perf_counter``, one process, median of ``--reps`` runs after one warm-up run.
+Instance: the peer benchmark's random exact linear MDP (``peer-bench/linear_mdp.py``, S = 50,
+A = 5, d = 10, H = 10, seed 0), which is ``make_model("random-linear", default_rng(0))`` here
+(``tests/envs/test_families.py`` checks the two are equal); lam = 1, beta = 0.1 on both sides.
+Timed: the whole K-episode loop, ``time.perf_counter``, one process. Four sides, alternating
+rep by rep in one invocation (see ``_harness.py`` for the hygiene rules):
 
-Ours is timed twice:
+- ``per-step``: ours, Jin et al.'s Algorithm 1 (one Gram matrix per step h), learner alone
+  (policy + rollout + update, what rlberry's ``fit`` does);
+- ``pooled``: ours with ``pooled=True`` (one Gram matrix over all h, like rlberry);
+- ``per-step+regret``: ``per-step`` plus the exact per-episode pseudo-regret (``run_online``);
+- ``rlberry``: ``bench_rlberry.py --reps 1`` in the peer virtualenv (its own timer around
+  ``fit(budget=K)``, after its own warm-up ``fit(budget=3)`` that compiles the numba code),
+  one subprocess per repetition.
 
-- ``learner``: policy + rollout + update only (what rlberry's ``fit`` does);
-- ``run_online``: the same plus the exact per-episode pseudo-regret ``V*_1 - V^{pi_k}_1``
-  (a full policy evaluation on the model every episode).
-
-rlberry is run live through ``bench_rlberry.py`` in the peer virtualenv, from a temporary copy
-of ``/work/shared/peer-bench`` (peer code is never imported here); its rows accumulate in
-``benchmarks/results/rlberry_live.csv``, so the slow large-K points can be run once with
-``--rlberry-only``. K values with no live row are filled from the peer benchmark's recorded CSV
-and marked ``recorded``. Work differs: rlberry pools one Gram matrix over h (H rank-one updates
-of one matrix per episode) and recomputes its regression over all past transitions every
-episode; ours keeps one Gram matrix per step h (Jin et al. Algorithm 1) with per-step
-statistics, so its per-episode cost does not grow with k.
-
-Regret: ours is the exact pseudo-regret summed over K episodes; rlberry's is realised regret
-``K V*_1 - sum of episode returns`` (its CSV), which is noisy. Both are for the record only.
+Also reported: numpy operations per episode of ours (``_numpy_calls.py``) and a roofline line
+for ``per-step`` (arithmetic and bytes per episode from the sizes, against the matmul rate and
+copy bandwidth measured in the same run). Work differs: rlberry pools one Gram matrix and
+redoes its regression over every stored transition each episode (cost grows with k); ours has
+a per-episode cost independent of k.
 
 Run::
 
-    .venv/bin/python benchmarks/lsvi_vs_rlberry.py                    # smoke: K = 250, 500, ours
-    .venv/bin/python benchmarks/lsvi_vs_rlberry.py --rlberry-only \\
-        --K 250 500 1000 --rlberry-reps 3                              # peer, live (~10 min)
-    .venv/bin/python benchmarks/lsvi_vs_rlberry.py --K 250 500 1000 2000 4000 --reps 5
+    .venv/bin/python benchmarks/lsvi_vs_rlberry.py --K 250 --reps 3        # ~2 min
+    .venv/bin/python benchmarks/lsvi_vs_rlberry.py --K 250 500 1000 --reps 3  # ~15 min
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
-import platform
-import shutil
-import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from _harness import (
+    RESULTS,
+    alternate,
+    default_shared,
+    machine,
+    peer_fit_seconds,
+    ratio,
+    roofline,
+    summary,
+)
+from _numpy_calls import numpy_calls_per_episode
 
 from rltheory.algos import registry
 from rltheory.envs import make_model
 from rltheory.experiments.loops import make_online, run_online, seed_generators
-from rltheory.mdp import FiniteHorizonMDP
 
-RESULTS = Path(__file__).resolve().parent / "results"
-PEER_DIR = Path("/work/shared/peer-bench")
-PEER_PYTHON = Path.home() / ".cache" / "rltheory-peers" / "venv06" / "bin" / "python"
-RECORDED_CSV = PEER_DIR / "results" / "lsvi_numba_K.csv"
-LIVE_CSV = RESULTS / "rlberry_live.csv"
 INSTANCE = {"n_states": 50, "n_actions": 5, "dim": 10, "horizon": 10}
 BETA, LAM = 0.1, 1.0
+TARGET_K, TARGET_RATIO, REGRET_OVERHEAD = 1000, 300.0, 1.3
 
 
-def learner_loop(
-    model: FiniteHorizonMDP, entry: registry.AlgorithmEntry, n_episodes: int, seed: int
-) -> tuple[float, np.ndarray]:
-    """Time policy + rollout + update for K episodes (no regret); returns (seconds, policy_K)."""
-    env_rngs, algo_rngs = seed_generators([np.random.SeedSequence(seed)])
-    algorithm = make_online(
-        entry, model, n_episodes, entry.make_config(beta=BETA, lam=LAM), algo_rngs
-    )
-    start = time.perf_counter()
-    run_online(model, algorithm, n_episodes, env_rngs, exact_regret=False)
-    return time.perf_counter() - start, algorithm.policy()
-
-
-def online_loop(
-    model: FiniteHorizonMDP, entry: registry.AlgorithmEntry, n_episodes: int, seed: int
-) -> tuple[float, float, np.ndarray]:
-    """Time ``run_online`` (with exact regret); returns (seconds, total regret, policy_K)."""
-    env_rngs, algo_rngs = seed_generators([np.random.SeedSequence(seed)])
-    algorithm = make_online(
-        entry, model, n_episodes, entry.make_config(beta=BETA, lam=LAM), algo_rngs
-    )
-    start = time.perf_counter()
-    run = run_online(model, algorithm, n_episodes, env_rngs)
-    seconds = time.perf_counter() - start
-    return seconds, float(run.regret.sum()), algorithm.policy()
-
-
-def time_ours(n_episodes: int, reps: int) -> dict:
-    """Median times of both loops over ``reps`` seeds, after one untimed warm-up of each."""
-    model = make_model("random-linear", np.random.default_rng(0), **INSTANCE)
+def ours(model, n_episodes: int, *, pooled: bool, exact_regret: bool):
+    """A side: one timed K-episode run of our LSVI-UCB (seed 0), returning its seconds."""
     entry = registry.get("lsvi-ucb")
-    learner_loop(model, entry, n_episodes, seed=10_000)
-    online_loop(model, entry, n_episodes, seed=10_000)
-    learner_s, online_s, regrets = [], [], []
-    for rep in range(reps):
-        t_learn, pi_learn = learner_loop(model, entry, n_episodes, seed=rep)
-        t_online, regret, pi_online = online_loop(model, entry, n_episodes, seed=rep)
-        if not np.array_equal(pi_learn, pi_online):
-            raise RuntimeError(f"K={n_episodes} rep={rep}: the two loops played different policies")
-        learner_s.append(t_learn)
-        online_s.append(t_online)
-        regrets.append(regret)
-    return {
-        "impl": "rltheory lsvi-ucb (per-step Gram)",
-        "K": n_episodes,
-        "runs": reps,
-        "learner_s": learner_s,
-        "online_s": online_s,
-        "learner_ms_per_episode": 1000 * float(np.median(learner_s)) / n_episodes,
-        "online_ms_per_episode": 1000 * float(np.median(online_s)) / n_episodes,
-        "regret_exact_median": float(np.median(regrets)),
-        "regret_exact": regrets,
-        "loadavg_1min_after": os.getloadavg()[0],
-    }
+    config = entry.make_config(beta=BETA, lam=LAM, pooled=pooled)
+
+    def run() -> float:
+        env_rngs, algo_rngs = seed_generators([np.random.SeedSequence(0)])
+        learner = make_online(entry, model, n_episodes, config, algo_rngs)
+        start = time.perf_counter()
+        run_online(model, learner, n_episodes, env_rngs, exact_regret=exact_regret)
+        return time.perf_counter() - start
+
+    return run
 
 
-def run_rlberry_live(n_episodes: int, reps: int, peer_python: Path) -> None:
-    """Run ``bench_rlberry.py`` from a temporary copy of the peer scripts; append to LIVE_CSV."""
-    if not peer_python.exists():
-        raise FileNotFoundError(
-            f"peer interpreter {peer_python} not found (see {PEER_DIR}/README.md)"
-        )
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp) / "peer-bench"
-        shutil.copytree(PEER_DIR, work)
-        for path in [work, *work.rglob("*")]:
-            path.chmod(0o755 if path.is_dir() else 0o644)
-        out = work / "live.csv"
-        load_before = os.getloadavg()[0]
-        flags = f"--agent lsvi --K {n_episodes} --d 10 --reps {reps} --bonus {BETA}".split()
-        command = [str(peer_python), "bench_rlberry.py", *flags, "--csv", str(out)]
-        subprocess.run(command, cwd=work, check=True)
-        load_after = os.getloadavg()[0]
-        with out.open() as f:
-            rows = list(csv.DictReader(f))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    new = not LIVE_CSV.exists()
-    with LIVE_CSV.open("a", newline="") as f:
-        fields = [*rows[0], "loadavg_before", "loadavg_after", "when"]
-        writer = csv.DictWriter(f, fieldnames=fields)
-        if new:
-            writer.writeheader()
-        for row in rows:
-            writer.writerow(
-                {
-                    **row,
-                    "loadavg_before": load_before,
-                    "loadavg_after": load_after,
-                    "when": time.strftime("%Y-%m-%d %H:%M:%S"),
-                }
-            )
+def rlberry(shared: Path, n_episodes: int):
+    """A side: one live rlberry ``fit(budget=K)`` in the peer interpreter, its seconds."""
+    flags = ["--d", "10", "--bonus", str(BETA)]
+    return lambda: peer_fit_seconds(shared, "lsvi", n_episodes, flags)
 
 
-def rlberry_rows(path: Path, source: str) -> dict[int, dict]:
-    """Median fit time and realised regret per K from a ``bench_rlberry.py`` CSV (this instance)."""
-    if not path.exists():
-        return {}
-    with path.open() as f:
-        rows = [
-            r
-            for r in csv.DictReader(f)
-            if r["agent"] == "lsvi"
-            and r["d"] == "10"
-            and r["S"] == "50"
-            and r["A"] == "5"
-            and r["H"] == "10"
-            and float(r["bonus"]) == BETA
-            and r["impl"].startswith("rlberry-0.6")
-        ]
-    out = {}
-    for n_episodes in sorted({int(r["K"]) for r in rows}):
-        fits = [float(r["fit_s"]) for r in rows if int(r["K"]) == n_episodes]
-        realised = [float(r["realized_regret"]) for r in rows if int(r["K"]) == n_episodes]
-        loads = [float(r["loadavg_after"]) for r in rows if "loadavg_after" in r]
-        out[n_episodes] = {
-            "impl": "rlberry 0.6.0 LSVIUCBAgent (numba, pooled Gram)",
-            "K": n_episodes,
-            "source": source,
-            "runs": len(fits),
-            "fit_s": fits,
-            "ms_per_episode": 1000 * float(np.median(fits)) / n_episodes,
-            "regret_realised_median": float(np.median(realised)),
-            "loadavg_1min_after": max(loads) if loads else None,
-        }
-    return out
+def episode_cost(sizes: dict) -> tuple[float, float]:
+    """Flops and bytes of one per-step LSVI-UCB episode (B = 1), counted from the sizes.
+
+    Plan, per step: ``M_h V`` (2dS), ``Lambda_h^{-1} target`` (2d²), ``phi w_h`` (2SAd), bonus,
+    clip and max over actions (3SA). Update, per step: Gram and Sherman–Morrison (7d²), the
+    quadratic-form downdate ``g^T phi`` (2SAd + 3SA), the bonus (3SA). Bytes: every array the
+    step reads or writes, once (``M_h``, ``Lambda_h^{-1}`` twice, ``phi`` twice, ``Q_h``, the
+    quadratic forms and bonus twice).
+    """
+    s, a, d, h = (sizes[k] for k in ("n_states", "n_actions", "dim", "horizon"))
+    flops = h * (2 * d * s + 2 * d * d + 2 * s * a * d + 3 * s * a)
+    flops += h * (7 * d * d + 2 * s * a * d + 6 * s * a)
+    words = h * (d * s + 3 * d * d + 2 * s * a * d + 5 * s * a)
+    return float(flops), 8.0 * words
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--K", type=int, nargs="+", default=[250, 500], help="episode counts")
-    parser.add_argument("--reps", type=int, default=3, help="timed runs of ours per K (median)")
-    parser.add_argument(
-        "--rlberry-K", type=int, nargs="*", default=[], help="K values to run rlberry live"
-    )
-    parser.add_argument("--rlberry-reps", type=int, default=3, help="live rlberry runs per K")
-    parser.add_argument("--rlberry-only", action="store_true", help="run rlberry live on --K only")
-    parser.add_argument("--peer-python", type=Path, default=PEER_PYTHON)
+    parser.add_argument("--K", type=int, nargs="+", default=[250], help="episode counts")
+    parser.add_argument("--reps", type=int, default=3, help="alternating repetitions (>= 3)")
+    parser.add_argument("--shared", type=Path, default=default_shared(), help="shared/ dir")
+    parser.add_argument("--no-peer", action="store_true", help="ours only (no rlberry ratios)")
     args = parser.parse_args()
+    if args.reps < 3:
+        parser.error("--reps must be >= 3 (min and median of at least 3 live runs)")
+    model = make_model("random-linear", np.random.default_rng(0), **INSTANCE)
+    entry = registry.get("lsvi-ucb")
 
-    if args.rlberry_only:
-        for n_episodes in args.K:
-            run_rlberry_live(n_episodes, args.rlberry_reps, args.peer_python)
-        return
-    for n_episodes in args.rlberry_K:
-        run_rlberry_live(n_episodes, args.rlberry_reps, args.peer_python)
+    calls = {}
+    for name, pooled in (("per-step", False), ("pooled", True)):
+        config = entry.make_config(beta=BETA, lam=LAM, pooled=pooled)
+        counted = numpy_calls_per_episode(entry, model, config, 1, 40)
+        calls[name] = {k: v for k, v in counted.items() if k != "final_policy"}
 
-    load_before = os.getloadavg()[0]
-    ours = [time_ours(n_episodes, args.reps) for n_episodes in args.K]
-    peer = rlberry_rows(RECORDED_CSV, "recorded") | rlberry_rows(LIVE_CSV, "live")
-
-    header = (
-        f"{'K':>5} | {'ours learner':>12} {'ours +regret':>12} | {'rlberry':>9} {'source':>8} "
-        f"{'runs':>4} | {'ratio learner':>13} {'ratio +regret':>13} | {'our regret':>10} "
-        f"{'rlb regret':>10}"
-    )
-    print("ms per episode (median); ratio = rlberry / ours; rlberry pools one Gram matrix over h,")
-    print("ours keeps one per step (more work per episode). Regret: ours exact pseudo-regret,")
-    print("rlberry realised (K V* - sum of returns).")
-    print(header)
-    print("-" * len(header))
-    table = []
-    for row in ours:
-        other = peer.get(row["K"])
-        ratio_learner = other["ms_per_episode"] / row["learner_ms_per_episode"] if other else None
-        ratio_online = other["ms_per_episode"] / row["online_ms_per_episode"] if other else None
-        table.append(
-            {
-                "K": row["K"],
-                "ours": row,
-                "rlberry": other,
-                "ratio_learner": ratio_learner,
-                "ratio_online": ratio_online,
+    rows = []
+    for n_episodes in args.K:
+        sides = {
+            "per-step": ours(model, n_episodes, pooled=False, exact_regret=False),
+            "pooled": ours(model, n_episodes, pooled=True, exact_regret=False),
+            "per-step+regret": ours(model, n_episodes, pooled=False, exact_regret=True),
+        }
+        if not args.no_peer:
+            sides["rlberry"] = rlberry(args.shared, n_episodes)
+        times, loads = alternate(sides, args.reps, warmed=("rlberry",))
+        stats = {name: summary(t, per=n_episodes) for name, t in times.items()}
+        row = {"K": n_episodes, "sides": stats, "loadavg_before_each_round": loads}
+        row["pooled_over_per_step"] = ratio(stats["pooled"], stats["per-step"])
+        row["regret_over_learner"] = ratio(stats["per-step+regret"], stats["per-step"])
+        if "rlberry" in stats:
+            row["rlberry_over"] = {
+                name: ratio(stats["rlberry"], stats[name]) for name in stats if name != "rlberry"
             }
-        )
+        rows.append(row)
+        print_row(row)
 
-        def fmt(x: float | None, spec: str) -> str:
-            return "—" if x is None else format(x, spec)
-
-        print(
-            f"{row['K']:>5} | {row['learner_ms_per_episode']:>12.3f} "
-            f"{row['online_ms_per_episode']:>12.3f} | "
-            f"{fmt(other and other['ms_per_episode'], '9.2f'):>9} "
-            f"{(other or {}).get('source', 'none'):>8} {(other or {}).get('runs', 0):>4} | "
-            f"{fmt(ratio_learner, '13.0f'):>13} {fmt(ratio_online, '13.0f'):>13} | "
-            f"{row['regret_exact_median']:>10.2f} "
-            f"{fmt(other and other['regret_realised_median'], '10.2f'):>10}"
-        )
-    print(f"load average (1 min) before: {load_before:.2f}, after: {os.getloadavg()[0]:.2f}")
+    flops, n_bytes = episode_cost(INSTANCE)
+    per_episode = min(r["sides"]["per-step"]["min_s"] / r["K"] for r in rows)
+    line = roofline(flops, n_bytes, per_episode)
+    print(
+        f"roofline per-step episode: {flops:.3g} flops, {n_bytes:.3g} bytes -> bound "
+        f"{1e6 * line['bound_s']:.1f} us (matmul {line['matmul_flops_per_s'] / 1e9:.1f} GFLOP/s, "
+        f"copy {line['copy_bytes_per_s'] / 1e9:.1f} GB/s); measured {1e6 * per_episode:.0f} us "
+        f"= {line['measured_over_bound']:.0f}x the bound"
+    )
+    for name, counted in calls.items():
+        print(f"numpy operations per episode ({name}): {counted['median']:.0f}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "lsvi_vs_rlberry.json"
-    out.write_text(
-        json.dumps(
-            {
-                "instance": {**INSTANCE, "seed": 0, "beta": BETA, "lam": LAM},
-                "machine": {
-                    "python": platform.python_version(),
-                    "numpy": np.__version__,
-                    "cpu": platform.processor() or platform.machine(),
-                    "cores": os.cpu_count(),
-                },
-                "loadavg_1min_before": load_before,
-                "rows": table,
-                "rlberry_other_K": [v for k, v in peer.items() if k not in args.K],
-            },
-            indent=1,
-        )
-    )
+    document = {
+        "benchmark": "lsvi_vs_rlberry",
+        "instance": {**INSTANCE, "seed": 0, "beta": BETA, "lam": LAM},
+        "machine": machine(),
+        "reps": args.reps,
+        "targets": {
+            "rlberry_over_per_step_at_K": [TARGET_K, TARGET_RATIO],
+            "pooled_over_per_step_at_most": 1.0,
+            "regret_over_learner_at_most": REGRET_OVERHEAD,
+        },
+        "rows": rows,
+        "numpy_calls_per_episode": calls,
+        "roofline_per_step": line,
+        "loadavg_1min_end": os.getloadavg()[0],
+    }
+    out.write_text(json.dumps(document, indent=1))
     print(f"wrote {out}")
+
+
+def print_row(row: dict) -> None:
+    stats = row["sides"]
+    cells = " | ".join(
+        f"{name} {v['min_ms_per_unit']:.3f}/{v['median_ms_per_unit']:.3f}"
+        for name, v in stats.items()
+    )
+    print(f"K={row['K']}: ms/episode min/median: {cells}")
+    print(
+        f"   pooled/per-step {row['pooled_over_per_step']['median']:.2f}, "
+        f"regret/learner {row['regret_over_learner']['median']:.2f}, "
+        f"load {row['loadavg_before_each_round']}"
+    )
+    for name, r in row.get("rlberry_over", {}).items():
+        print(f"   rlberry / {name}: min {r['min']:.0f}x, median {r['median']:.0f}x")
 
 
 if __name__ == "__main__":

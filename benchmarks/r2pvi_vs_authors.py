@@ -181,7 +181,7 @@ def run(args) -> dict:
     algorithms = ALGORITHMS if args.algorithms is None else tuple(args.algorithms.split(","))
     for env, n, d in cases:
         if env == "sim":
-            model = make_model("liu-xu-linear")
+            model = make_model("liu-xu-linear", 0)
             data = collect(model, "uniform", n, [np.random.default_rng(1)]).trajectories
             history = simulated_dict(model, data, 0)
             lam, beta, ridge, rho = 0.1, 1.0, 0.1, 0.1

@@ -1,5 +1,5 @@
 """Write ``docs/gallery.md`` and ``docs/gallery/<spec>/*.png`` from the reports of every shipped
-spec in ``experiments/``: each figure with the exact command that makes it and its measured
+spec in ``rltheory/specs/``: each figure with the exact command that makes it and its measured
 table. ``--run`` runs (or resumes) each spec first; without it, specs whose report is missing are
 listed as not yet run. Usage: ``python docs/make_gallery.py [--run] [SPEC ...]``."""
 
@@ -13,6 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 GALLERY = ROOT / "docs" / "gallery"
+SPECS = ROOT / "rltheory" / "specs"
 
 
 def tables(summary: str) -> str:
@@ -32,7 +33,7 @@ def section(spec: Path, run: bool) -> str:
 
     name = load_spec(spec, check_structures=False).name
     results = ROOT / "results" / name
-    command = f"rltheory run {spec.relative_to(ROOT)} --report"
+    command = f"rltheory run {spec.stem} --report"
     if run:
         subprocess.run(
             [
@@ -75,14 +76,14 @@ def section(spec: Path, run: bool) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--run", action="store_true", help="run or resume each spec first")
-    parser.add_argument("specs", nargs="*", type=Path, help="specs (default: experiments/*.toml)")
+    parser.add_argument("specs", nargs="*", type=Path, help="specs (default: the shipped ones)")
     args = parser.parse_args()
-    specs = [s.resolve() for s in args.specs] or sorted((ROOT / "experiments").glob("*.toml"))
+    specs = [s.resolve() for s in args.specs] or sorted(SPECS.glob("*.toml"))
     body = [
         "# Gallery",
         "",
-        "Every shipped experiment of `experiments/`, with the command that makes its figures and "
-        "the table its report measured (regenerate with `make gallery`, which runs "
+        "Every shipped experiment of `rltheory/specs/`, with the command that makes its figures "
+        "and the table its report measured (regenerate with `make gallery`, which runs "
         "`python docs/make_gallery.py --run`).",
         "",
     ]

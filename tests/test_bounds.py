@@ -92,6 +92,44 @@ def test_declared_exponents_match_the_formula(bound_id):
         assert slope == pytest.approx(exponent, abs=tolerance), (bound_id, name)
 
 
+def _log_slope(bound_id: str, name: str, base: dict) -> float:
+    """d log(shape) / d log(name) by doubling the quantity ``name`` at ``base``."""
+    bound = get_bound(bound_id)
+    scaled = dict(base, **{name: base[name] * 2})
+    return float(math.log2(bound.shape_at(scaled) / bound.shape_at(base)))
+
+
+MINIMAX_PAIRS = [
+    ("lsvi-ucb-jin2020", "linear-mdp-lower-jin2020", False),
+    ("ucbvi-ch-azar2017", "tabular-lower-stationary", False),
+    ("ucbvi-bf-azar2017", "tabular-lower-stationary", True),
+]
+"""(upper, lower, matches): bounds of one setting; ``matches`` when the paper claims the upper
+bound is minimax-optimal (Azar et al. 2017, Theorem 2 against the stationary lower bound)."""
+
+
+@pytest.mark.parametrize(("upper_id", "lower_id", "matches"), MINIMAX_PAIRS)
+def test_no_upper_bound_grows_slower_than_its_lower_bound(upper_id, lower_id, matches):
+    """Measured from the formulas, not the declared exponents: at K = 1e16 (lower-order terms
+    negligible) the upper bound's log-slope in every quantity the lower bound grows with is at
+    least the lower bound's; both grow like sqrt(K); and a bound claimed minimax-optimal has
+    the lower bound's slopes in S, A, H too (within 0.1, the logarithmic factors). A typo in
+    either formula (a missing power, CH's H^1.5 in BF, a lower bound in K rather than sqrt(K))
+    fails here."""
+    base = {"K": 1e16, "d": 5, "H": 5, "S": 5, "A": 2, "p": 0.05, "delta": 0.05}
+    lower = get_bound(lower_id)
+    assert _log_slope(lower_id, "K", base) == pytest.approx(0.5, abs=1e-9)
+    assert _log_slope(upper_id, "K", base) == pytest.approx(0.5, abs=0.1)
+    for name in lower.exponents:
+        upper_slope, lower_slope = (
+            _log_slope(upper_id, name, base),
+            _log_slope(lower_id, name, base),
+        )
+        assert upper_slope >= lower_slope - 1e-9, (name, upper_slope, lower_slope)
+        if matches:
+            assert upper_slope == pytest.approx(lower_slope, abs=0.1), (name, upper_slope)
+
+
 @pytest.mark.parametrize("algorithm", ["lsvi-ucb", "ucbvi"])
 def test_lower_bound_exponents_never_exceed_the_main_upper_bound(algorithm):
     """A minimax lower bound growing faster than the algorithm's proven upper bound in K, d, H,

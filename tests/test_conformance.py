@@ -8,6 +8,8 @@ the checks themselves on deliberately broken items, and the regret accounting of
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import unittest
 from dataclasses import dataclass
 
@@ -28,9 +30,11 @@ from rltheory.testing import (
 from rltheory.testing.checks import (
     check_batch_matches_single_seeds,
     check_config_defaults,
+    check_episodes_are_additive,
     check_features_realize_model,
     check_model_is_valid,
     check_policies_are_valid,
+    check_policy_changes,
     check_same_seed_same_run,
     check_sampling_matches_kernel,
     check_seed_determinism,
@@ -48,14 +52,38 @@ def _cases(items, yield_checks):
             yield pytest.param(item, check, id=f"{item.id}-{check.__name__}", marks=marks)
 
 
-@pytest.mark.parametrize(("entry", "check"), list(_cases(families(), yield_environment_checks)))
+COLLECTED_FAMILIES, COLLECTED_ALGORITHMS = families(), entries()
+"""The registries as this module sees them at collection time."""
+
+
+@pytest.mark.parametrize(
+    ("entry", "check"), list(_cases(COLLECTED_FAMILIES, yield_environment_checks))
+)
 def test_environment_family(entry, check):
     check(entry)
 
 
-@pytest.mark.parametrize(("entry", "check"), list(_cases(entries(), yield_algorithm_checks)))
+@pytest.mark.parametrize(
+    ("entry", "check"), list(_cases(COLLECTED_ALGORITHMS, yield_algorithm_checks))
+)
 def test_algorithm(entry, check):
     check(entry)
+
+
+def test_the_parametrization_is_the_built_in_registry():
+    """What a fresh interpreter registers on ``import rltheory`` is exactly what these tests are
+    parametrized over: no collected conftest or test module (e.g. the experiment tests' toy
+    plugins) adds test-only families or algorithms depending on which folders are collected."""
+    code = (
+        "import rltheory.algos, rltheory.envs; "
+        "print(' '.join(e.id for e in rltheory.envs.families())); "
+        "print(' '.join(e.id for e in rltheory.algos.entries()))"
+    )
+    fresh = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    ).stdout.splitlines()
+    assert fresh[0].split() == [entry.id for entry in COLLECTED_FAMILIES]
+    assert fresh[1].split() == [entry.id for entry in COLLECTED_ALGORITHMS]
 
 
 def test_registries_are_not_empty():
@@ -65,7 +93,7 @@ def test_registries_are_not_empty():
 
 # --- accounting: the oracle has zero regret, uniform play positive regret -----------------------
 
-FINITE_FAMILIES = [entry.id for entry in families() if isinstance(entry.build(), FiniteHorizonMDP)]
+FINITE_FAMILIES = [entry.id for entry in families() if isinstance(entry.build(0), FiniteHorizonMDP)]
 
 
 def _regret(algorithm_id: str, model: FiniteHorizonMDP, n_episodes: int, seeds=(0, 1)):
@@ -77,7 +105,7 @@ def _regret(algorithm_id: str, model: FiniteHorizonMDP, n_episodes: int, seeds=(
 
 @pytest.mark.parametrize("family", FINITE_FAMILIES)
 def test_oracle_regret_is_zero(family):
-    model = next(e for e in families() if e.id == family).build()
+    model = next(e for e in families() if e.id == family).build(0)
     regret = _regret("oracle", model, 5)
     assert np.abs(regret).max() <= 1e-12
 
@@ -133,11 +161,83 @@ class _MutableConfig(_GlobalRandom):
         step: float = 1.0
 
 
+class _CountingGreedy(OnlineAlgorithm):
+    """A correct little learner: greedy in the empirical mean reward of (h, s, a), 1 (optimistic)
+    for untried pairs; per-seed counts carried from one update to the next."""
+
+    @dataclass(frozen=True)
+    class Config:
+        pass
+
+    def __init__(self, problem, config, rngs):
+        super().__init__(problem, config, rngs)
+        shape = (self.n_seeds, problem.horizon, problem.n_states, problem.n_actions)
+        self.counts, self.sums = np.zeros(shape), np.zeros(shape)
+
+    def policy(self):
+        means = np.divide(
+            self.sums, self.counts, out=np.ones_like(self.sums), where=self.counts > 0
+        )
+        return means.argmax(-1)
+
+    def _add(self, counts, sums, trajectories):
+        states, actions, rewards = self.checked_trajectories(trajectories)
+        index = (
+            np.arange(self.n_seeds)[:, None],
+            np.arange(self.problem.horizon)[None, :],
+            states[:, :-1],
+            actions,
+        )
+        np.add.at(counts, index, 1.0)
+        np.add.at(sums, index, rewards)
+
+    def update(self, trajectories):
+        self._add(self.counts, self.sums, trajectories)
+        self.episode += 1
+
+
+class _Frozen(_CountingGreedy):
+    """State not carried between update calls: each update counts into a copy it then drops."""
+
+    def update(self, trajectories):
+        self._add(self.counts.copy(), self.sums.copy(), trajectories)
+        self.episode += 1
+
+
+class _ForgetsOnEpisodeZero(_CountingGreedy):
+    """Drops its statistics whenever an update call says episode 0 (the loop's index restarts
+    in every ``run_online`` call): a second run on the same learner starts from scratch."""
+
+    def update(self, trajectories):
+        if trajectories.episode == 0:
+            self.counts[:], self.sums[:] = 0.0, 0.0
+        super().update(trajectories)
+
+
+class _PooledSeeds(_CountingGreedy):
+    """Pools every seed's counts (a missing seed index): a batch learns from other seeds."""
+
+    def update(self, trajectories):
+        super().update(trajectories)
+        self.counts[:] = self.counts.sum(0, keepdims=True) / self.n_seeds
+        self.sums[:] = self.sums.sum(0, keepdims=True) / self.n_seeds
+
+
+def test_a_correct_learner_passes_every_algorithm_check():
+    """The self-tests below are not artefacts of the checks: the unbroken learner passes."""
+    assert check_algorithm(_broken_entry(_CountingGreedy)) == []
+
+
 @pytest.mark.parametrize(
     ("cls", "check", "message"),
     [
         (_GlobalRandom, check_same_seed_same_run, "differ"),
-        (_SharedStream, check_batch_matches_single_seeds, "seed 10: regret"),
+        (_SharedStream, check_batch_matches_single_seeds, "seed 10 in a batch vs alone"),
+        (_Frozen, check_policy_changes, "seed 0 played one policy for all 4 episodes"),
+        (_Frozen, check_batch_matches_single_seeds, "played one policy"),
+        (_Frozen, check_episodes_are_additive, "played one policy"),
+        (_ForgetsOnEpisodeZero, check_episodes_are_additive, "K \\+ K: the policies of episode"),
+        (_PooledSeeds, check_batch_matches_single_seeds, "seed 10 in a batch vs alone: the pol"),
         (_WrongShape, check_policies_are_valid, r"policy shape \(3, 3\) != \(2, 3, 3\)"),
         (_MutableConfig, check_config_defaults, "is not frozen"),
     ],
@@ -154,8 +254,9 @@ def test_check_algorithm_names_the_item_and_the_failed_checks():
     assert "algorithm '_GlobalRandom'" in text
     assert "check_same_seed_same_run" in text
     assert "check_config_defaults" not in text
-    assert check_algorithm("uniform") == []
-    assert check_algorithm(get("oracle").cls) == []
+    baseline = ["check_policy_changes: '{}' is declared a fixed-policy baseline"]
+    assert check_algorithm("uniform") == [baseline[0].format("uniform")]
+    assert check_algorithm(get("oracle").cls) == [baseline[0].format("oracle")]
 
 
 class _ShiftedSampler(DenseTransitions):

@@ -7,7 +7,9 @@ decorator runs: adding an algorithm is one new file.
 from rltheory._discovery import import_public_modules
 from rltheory.algos.protocols import (
     STRUCTURES,
+    AdversarialAlgorithm,
     FederatedAlgorithm,
+    Feedback,
     OfflineAlgorithm,
     OnlineAlgorithm,
     Problem,
@@ -27,8 +29,10 @@ import_public_modules(__name__, __path__)
 
 __all__ = [
     "STRUCTURES",
+    "AdversarialAlgorithm",
     "AlgorithmEntry",
     "FederatedAlgorithm",
+    "Feedback",
     "OfflineAlgorithm",
     "OnlineAlgorithm",
     "Problem",

@@ -15,6 +15,7 @@ from rltheory.mdp import Trajectories, optimal
     "uniform",
     requires=("finite-horizon",),
     citation="baseline: pi(a|s) = 1/A at every step (linear regret)",
+    learns=False,
 )
 class UniformRandom(OnlineAlgorithm):
     """Uniform-random policy; never learns. Its regret grows linearly in K."""
@@ -28,13 +29,14 @@ class UniformRandom(OnlineAlgorithm):
         return np.full((self.n_seeds, p.horizon, p.n_states, p.n_actions), 1.0 / p.n_actions)
 
     def update(self, trajectories: Trajectories) -> None:
-        self.episode += 1
+        """Nothing to learn."""
 
 
 @register(
     "oracle",
     requires=("finite-horizon", "model"),
     citation="baseline: optimal policy of the known model by backward induction (zero regret)",
+    learns=False,
 )
 class Oracle(OnlineAlgorithm):
     """Plays ``pi*`` computed on the exact model; its pseudo-regret is exactly 0."""
@@ -55,4 +57,4 @@ class Oracle(OnlineAlgorithm):
         return self._policy
 
     def update(self, trajectories: Trajectories) -> None:
-        self.episode += 1
+        """Nothing to learn."""

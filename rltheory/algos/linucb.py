@@ -21,13 +21,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from rltheory.algos._linalg import (
-    cholesky_inverse,
-    downdate_quadratic_forms,
+    absorb_rank_one,
     elliptical_bonus,
     quadratic_forms,
+    refresh_inverse,
     ridge_solve,
-    sherman_morrison,
 )
+from rltheory.algos.linucb_events import LINUCB_MONITOR
 from rltheory.algos.protocols import OnlineAlgorithm, Problem
 from rltheory.algos.registry import register
 from rltheory.mdp import Trajectories
@@ -42,6 +42,7 @@ from rltheory.mdp import Trajectories
         "algorithms for linear stochastic bandits. NeurIPS 2011, Thm 2"
     ),
     summary="ridge LinUCB / OFUL on linear-MDP features with horizon 1",
+    monitor=LINUCB_MONITOR,
 )
 class LinUCB(OnlineAlgorithm):
     """Ridge LinUCB for horizon-1 problems (contexts = states, arms = actions)."""
@@ -96,6 +97,16 @@ class LinUCB(OnlineAlgorithm):
         self._log_det_ratio = np.zeros(self.n_seeds)  # log det V_k - d log lam
         self._since_refresh = 0
 
+    @property
+    def gram(self) -> np.ndarray:
+        """``V_k = lam I + sum_{tau<k} phi_tau phi_tau^T`` per seed: ``[B, d, d]`` (a copy)."""
+        return self._gram.copy()
+
+    @property
+    def theta_hat(self) -> np.ndarray:
+        """Ridge estimate ``theta_hat_k = V_k^{-1} sum_{tau<k} phi_tau r_tau``: ``[B, d]``."""
+        return ridge_solve(self._linv, self._reward_stat)
+
     def width(self) -> np.ndarray:
         """Confidence width ``alpha_k`` per seed: ``[B]``."""
         cfg = self.config
@@ -119,17 +130,12 @@ class LinUCB(OnlineAlgorithm):
     def update(self, trajectories: Trajectories) -> None:
         states, actions, rewards = self.checked_trajectories(trajectories)
         u = self._phi[states[:, 0], actions[:, 0]]  # [B, d]
-        self._gram += u[:, :, None] * u[:, None, :]
-        self._linv, g, den = sherman_morrison(self._linv, u)
-        self._quad = downdate_quadratic_forms(self._quad, self._phi_t, g, den)
-        self._log_det_ratio += np.log(den)
+        den = absorb_rank_one(self._gram, self._linv, self._quad, u, self._phi_t)
+        self._log_det_ratio += np.log(den)  # matrix-determinant lemma
         self._reward_stat += u * rewards[:, :1]
         self._since_refresh += 1
         if self._since_refresh >= self.config.refresh_every:
-            self._linv = cholesky_inverse(self._gram)
-            self._quad = quadratic_forms(self._linv, self._phi_flat)
-            self._log_det_ratio = np.linalg.slogdet(self._gram)[1] - self.dim * math.log(
-                self.config.lam
-            )
+            self._linv, self._quad = refresh_inverse(self._gram, self._phi_flat)
+            log_det = np.linalg.slogdet(self._gram)[1]
+            self._log_det_ratio = log_det - self.dim * math.log(self.config.lam)
             self._since_refresh = 0
-        self.episode += 1

@@ -18,6 +18,11 @@ episode, as the paper requires, at a cost independent of k);
 ``Lambda_h^{-1}`` follows Sherman–Morrison with a Cholesky refresh every ``refresh_every``
 rank-one updates; the quadratic forms ``q_h(s,a) = phi(s,a)^T Lambda_h^{-1} phi(s,a)`` of all
 (s,a) follow the rank-one identity ``q <- q - (phi^T g)^2 / (1 + u^T g)``, so bonuses cost no d².
+With ``pooled=True`` (one Gram matrix over all h, a named deviation) the episode's H rows enter
+at once by the Woodbury identity (``_linalg.absorb_rows``), equal to H rank-one updates up to
+rounding. The backward pass is the pure function :func:`lsvi_backward_pass`; the learner
+:class:`LSVI` only keeps the state, and the variants (``lsvi-ucb``, ``lsvi-greedy``,
+``lsvi-eps-greedy``) are configurations of it.
 
 Per-episode cost for B seeds: planning O(B·H·(S·A·d + S·d + d²)), update O(B·H·(S·A·d + d²)),
 plus every ``refresh_every`` rank-one updates a refresh O(B·H·(d³ + S·A·d²)); memory
@@ -27,20 +32,20 @@ O(B·H·(d² + S·d + S·A)). None of it grows with the episode index k.
 from __future__ import annotations
 
 import math
-from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from rltheory.algos._linalg import (
-    cholesky_inverse,
-    downdate_quadratic_forms,
+    absorb_rank_one,
+    absorb_rows,
     elliptical_bonus,
+    max_last_axis,
     quadratic_forms,
-    ridge_solve,
-    sherman_morrison,
+    refresh_inverse,
 )
+from rltheory.algos.lsvi_ucb_events import LSVI_UCB_MONITOR
 from rltheory.algos.protocols import OnlineAlgorithm, Problem
 from rltheory.algos.registry import register
 from rltheory.mdp import Trajectories
@@ -59,9 +64,67 @@ def lsvi_ucb_beta(c: float, d: int, horizon: int, n_episodes: int, p: float) -> 
     return c * d * horizon * math.sqrt(iota)
 
 
+def lsvi_backward_pass(
+    reward_stat: np.ndarray,
+    next_stat: np.ndarray,
+    linv: np.ndarray,
+    bonus: np.ndarray | None,
+    features: np.ndarray,
+    clip: float,
+    horizon: int,
+    out: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lines 3-8 of Algorithm 1 for B seeds: ``(Q [B, H, S·A], w [B, H, d], greedy [B, H, S])``.
+
+    Inputs per seed and group g (G = H per step, G = 1 pooled): ``reward_stat [B, G, d]``
+    (``b_h = sum_tau phi_h^tau r_h^tau``), ``next_stat [B, G, d, S]``
+    (``M_h = sum_tau phi_h^tau e_{x_{h+1}^tau}^T``), ``linv [B, G, d, d]`` (``Lambda_h^{-1}``),
+    ``bonus [B, G, S·A]`` (``beta ||phi||_{Lambda_h^{-1}}``), ``features [S·A, d]``, the clip
+    (H in the paper). ``out = (q, w)`` are optional preallocated outputs. The greedy action is
+    the first maximizer (lowest index on ties).
+    """
+    n_seeds, groups, dim = reward_stat.shape
+    n_states = next_stat.shape[-1]
+    n_actions = features.shape[0] // n_states
+    q, w = (
+        out
+        if out is not None
+        else (
+            np.empty((n_seeds, horizon, n_states * n_actions)),
+            np.empty((n_seeds, horizon, dim)),
+        )
+    )
+    per_group = [
+        (next_stat[:, g], reward_stat[:, g], linv[:, g], None if bonus is None else bonus[:, g])
+        for g in range(groups)
+    ]  # views, formed once per plan
+    q_sa = q.reshape(n_seeds, horizon, n_states, n_actions)
+    target = np.empty((n_seeds, dim, 1))
+    target_flat = target[..., 0]
+    v_col = np.zeros((n_seeds, n_states, 1))  # V_{H+1} = 0, then V_{h+1} for step h
+    v_next = v_col[..., 0]
+    for h in range(horizon - 1, -1, -1):
+        m_h, b_h, linv_h, bonus_h = per_group[0 if groups == 1 else h]
+        # line 5, target: sum_tau phi_h^tau [r_h^tau + max_a Q_{h+1}(x_{h+1}^tau, a)] = b + M V
+        np.matmul(m_h, v_col, out=target)
+        np.add(target_flat, b_h, out=target_flat)
+        # line 5: w_h = Lambda_h^{-1} target
+        w_h = w[:, h, :, None]
+        np.matmul(linv_h, target, out=w_h)
+        # line 6: Q_h = min(w_h^T phi + beta ||phi||_{Lambda_h^{-1}}, H)
+        q_h = q[:, h]
+        np.matmul(features, w_h, out=q_h[..., None])
+        if bonus_h is not None:
+            q_h += bonus_h
+        np.minimum(q_h, clip, out=q_h)
+        max_last_axis(q_sa[:, h], out=v_next)  # V_h(x) = max_a Q_h(x, a)
+    greedy = q_sa.argmax(-1)  # line 8
+    return q, w, greedy
+
+
 @dataclass(frozen=True)
 class LSVIConfig:
-    """Hyperparameters shared by the LSVI family.
+    """LSVI without bonus (``beta = 0``), played greedily: the ``lsvi-greedy`` configuration.
 
     ``lam``: ridge parameter (paper: 1). ``pooled``: one Gram matrix and one data pool over all
     steps, valid only for time-homogeneous MDPs (a named variant; not Jin's Algorithm 1).
@@ -85,15 +148,78 @@ class LSVIConfig:
         if self.clip is not None and not self.clip > 0:
             raise ValueError(f"clip must be > 0 (or None for H), got {self.clip}")
 
+    def bonus_scale(self, problem: Problem) -> float:
+        """``beta`` of line 6 (0: no optimism)."""
+        return 0.0
 
-class LSVICore(OnlineAlgorithm):
-    """Least-squares value iteration with an elliptical bonus ``beta`` (shared core).
+    @property
+    def exploration(self) -> float | None:
+        """ε of ε-greedy play, or None for the deterministic greedy policy."""
+        return None
 
-    Subclasses choose ``beta`` (:meth:`bonus_scale`) and how the greedy policy is played.
+
+@dataclass(frozen=True)
+class LSVIUCBConfig(LSVIConfig):
+    """LSVI-UCB (the ``lsvi-ucb`` configuration). ``c``: constant of ``beta = c d H sqrt(iota)``
+    (theory mode 1; tuned mode ~1e-3..1e-1); ``p``: failure probability in
+    ``iota = log(2dT/p)``; ``beta``: explicit override."""
+
+    c: float = 1.0
+    p: float = 0.05
+    beta: float | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.c >= 0:
+            raise ValueError(f"c must be >= 0, got {self.c}")
+        if not 0.0 < self.p < 1.0:
+            raise ValueError(f"p must be in (0, 1), got {self.p}")
+        if self.beta is not None and not self.beta >= 0:
+            raise ValueError(f"beta must be >= 0 (or None for the formula), got {self.beta}")
+
+    def bonus_scale(self, problem: Problem) -> float:
+        if self.beta is not None:
+            return self.beta
+        return lsvi_ucb_beta(self.c, problem.dim, problem.horizon, problem.n_episodes, self.p)
+
+
+@dataclass(frozen=True)
+class LSVIEpsGreedyConfig(LSVIConfig):
+    """LSVI with ``beta = 0`` and ε-greedy play (the ``lsvi-eps-greedy`` configuration):
+    ``pi(a|s) = (1 - epsilon) 1[a = argmax Q_h(s, .)] + epsilon / A``; the exploration draw
+    happens in the rollout, from the environment's uniforms, so the policy itself is exact.
+    ``epsilon``: probability of a uniformly random action at every step."""
+
+    epsilon: float = 0.1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 0.0 <= self.epsilon <= 1.0:
+            raise ValueError(f"epsilon must be in [0, 1], got {self.epsilon}")
+
+    @property
+    def exploration(self) -> float | None:
+        return self.epsilon
+
+
+@register(
+    "lsvi-ucb",
+    requires=("features", "finite-horizon"),
+    citation=JIN2020,
+    summary="LSVI-UCB: per-step ridge regression of Bellman targets plus an elliptical bonus",
+    smoke={"beta": 0.5},  # the theory beta (~50 here) keeps one policy over a few episodes
+    monitor=LSVI_UCB_MONITOR,
+)
+class LSVI(OnlineAlgorithm):
+    """Least-squares value iteration with an elliptical bonus ``beta`` (Jin et al. 2020, Alg. 1).
+
+    One learner for the LSVI family; the variants are configurations (:class:`LSVIUCBConfig`,
+    :class:`LSVIConfig` for ``beta = 0``, :class:`LSVIEpsGreedyConfig`). It keeps the state
+    (statistics, ``Lambda^{-1}``, cached quadratic forms); :func:`lsvi_backward_pass` plans.
     State arrays carry a leading seed axis B and a group axis G (G = H per-step, 1 pooled).
     """
 
-    Config = LSVIConfig
+    Config = LSVIUCBConfig
 
     def __init__(self, problem: Problem, config: LSVIConfig, rngs: Sequence[np.random.Generator]):
         super().__init__(problem, config, rngs)
@@ -109,7 +235,7 @@ class LSVICore(OnlineAlgorithm):
         self.horizon = int(problem.horizon)
         # Deviation from paper (only if set): clip != H, for the scale-equivariance identity.
         self.clip = float(self.horizon if config.clip is None else config.clip)
-        self.beta = float(self.bonus_scale())
+        self.beta = float(config.bonus_scale(problem))
         self._phi = features
         self._phi_flat = np.ascontiguousarray(features.reshape(-1, self.dim))
         self._phi_t = np.ascontiguousarray(self._phi_flat.T)
@@ -119,48 +245,38 @@ class LSVICore(OnlineAlgorithm):
         self._gram = np.broadcast_to(config.lam * eye, (*batch, self.dim, self.dim)).copy()
         self._linv = np.broadcast_to(eye / config.lam, (*batch, self.dim, self.dim)).copy()
         self._quad = quadratic_forms(self._linv, self._phi_flat)
-        self._bonus = elliptical_bonus(self._quad, self.beta)
+        self._bonus = self._bonus_of(self._quad)
         self._reward_stat = np.zeros((*batch, self.dim))
         self._next_stat = np.zeros((*batch, self.dim, self.n_states))
         self._since_refresh = 0
+        n_pairs = self.n_states * self.n_actions
+        self._q = np.zeros((self.n_seeds, self.horizon, n_pairs))
         self._weights = np.zeros((self.n_seeds, self.horizon, self.dim))
-        self._q = np.zeros((self.n_seeds, self.horizon, self.n_states, self.n_actions))
         self._greedy = np.zeros((self.n_seeds, self.horizon, self.n_states), dtype=np.int64)
-        self._row_starts = np.arange(self.n_seeds * self.n_states) * self.n_actions
+        self._seed_index = np.arange(self.n_seeds)[:, None]
+        self._step_index = np.arange(self.horizon)[None, :]
         self._planned = False
 
-    @abstractmethod
-    def bonus_scale(self) -> float:
-        """``beta`` of line 6 for this run."""
-
-    # ----------------------------------------------------------------- planning (lines 3-6)
-    def _group(self, h: int) -> int:
-        return 0 if self.config.pooled else h
-
+    # ----------------------------------------------------------------- planning (lines 3-8)
     def _plan(self) -> None:
-        """Backward pass of Algorithm 1 (all seeds): weights ``w_h``, ``Q_h``, greedy actions."""
         if self._planned:
             return
-        n_seeds, n_states, n_actions = self.n_seeds, self.n_states, self.n_actions
-        v_next = np.zeros((n_seeds, n_states))
-        for h in range(self.horizon - 1, -1, -1):
-            g = self._group(h)
-            target = self._reward_stat[:, g] + (self._next_stat[:, g] @ v_next[..., None])[..., 0]
-            w = ridge_solve(self._linv[:, g], target)
-            q = (self._phi_flat @ w[..., None])[..., 0]
-            q += self._bonus[:, g]
-            np.minimum(q, self.clip, out=q)
-            greedy = q.reshape(-1, n_actions).argmax(-1)  # first maximizer: lowest index on ties
-            self._weights[:, h] = w
-            self._q[:, h] = q.reshape(n_seeds, n_states, n_actions)
-            self._greedy[:, h] = greedy.reshape(n_seeds, n_states)
-            v_next = q.reshape(-1)[self._row_starts + greedy].reshape(n_seeds, n_states)
+        _, _, self._greedy = lsvi_backward_pass(
+            self._reward_stat,
+            self._next_stat,
+            self._linv,
+            self._bonus,
+            self._phi_flat,
+            self.clip,
+            self.horizon,
+            out=(self._q, self._weights),
+        )
         self._planned = True
 
     def q_values(self) -> np.ndarray:
         """``Q_h^k(s, a)`` of the coming episode for every seed: ``[B, H, S, A]`` (a copy)."""
         self._plan()
-        return self._q.copy()
+        return self._q.reshape(self.n_seeds, self.horizon, self.n_states, self.n_actions).copy()
 
     @property
     def weights(self) -> np.ndarray:
@@ -184,7 +300,15 @@ class LSVICore(OnlineAlgorithm):
         return self._greedy.copy()
 
     def policy(self) -> np.ndarray:
-        return self.greedy_policy()
+        """Greedy (line 8), or ε-greedy ``[B, H, S, A]`` when the configuration explores."""
+        eps = self.config.exploration
+        if eps is None:
+            return self.greedy_policy()
+        self._plan()
+        n_actions = self.n_actions
+        pi = np.full((*self._greedy.shape, n_actions), eps / n_actions)
+        np.put_along_axis(pi, self._greedy[..., None], 1.0 - eps + eps / n_actions, axis=-1)
+        return pi
 
     # ------------------------------------------------------------------ learning (after line 8)
     def update(self, trajectories: Trajectories) -> None:
@@ -192,110 +316,42 @@ class LSVICore(OnlineAlgorithm):
         states, actions, rewards = self.checked_trajectories(trajectories)
         u = self._phi[states[:, :-1], actions]  # [B, H, d]
         nxt = states[:, 1:]
+        seeds = self._seed_index
         if self.config.pooled:
             # Deviation from paper: one Gram matrix and data pool over all h (named option;
-            # valid only for time-homogeneous MDPs, no theorem in Jin et al.).
-            for h in range(self.horizon):  # H sequential rank-one updates of the one matrix
-                self._absorb(slice(0, 1), u[:, h : h + 1], rewards[:, h : h + 1], nxt[:, h : h + 1])
+            # valid only for time-homogeneous MDPs, no theorem in Jin et al.). The H rows enter
+            # together (Woodbury), equal to H rank-one updates up to rounding.
+            absorb_rows(self._gram, self._linv, self._quad, u[:, None], self._phi_t)
+            self._reward_stat += (rewards[:, None, None, :] @ u[:, None])[..., 0, :]
+            np.add.at(self._next_stat[:, 0], (seeds, slice(None), nxt), u)  # repeated x'
         else:
-            self._absorb(slice(None), u, rewards, nxt)
+            absorb_rank_one(self._gram, self._linv, self._quad, u, self._phi_t)
+            self._reward_stat += u * rewards[..., None]
+            self._next_stat[seeds, self._step_index, :, nxt] += u  # (seed, h) pairs distinct
         self._since_refresh += self.horizon if self.config.pooled else 1
         if self._since_refresh >= self.config.refresh_every:
-            self._linv = cholesky_inverse(self._gram)
-            self._quad = quadratic_forms(self._linv, self._phi_flat)
+            self._linv, self._quad = refresh_inverse(self._gram, self._phi_flat)
             self._since_refresh = 0
-        self._bonus = elliptical_bonus(self._quad, self.beta)
+        self._bonus = self._bonus_of(self._quad)
         self._planned = False
-        self.episode += 1
 
-    def _absorb(self, groups: slice, u: np.ndarray, r: np.ndarray, nxt: np.ndarray) -> None:
-        """One rank-one update per seed and group in ``groups`` (``u [B, G', d]``)."""
-        self._gram[:, groups] += u[..., :, None] * u[..., None, :]
-        linv, g, den = sherman_morrison(self._linv[:, groups], u)
-        self._linv[:, groups] = linv
-        self._quad[:, groups] = downdate_quadratic_forms(self._quad[:, groups], self._phi_t, g, den)
-        self._reward_stat[:, groups] += u * r[..., None]
-        seeds = np.arange(self.n_seeds)[:, None]
-        steps = np.arange(u.shape[1])[None, :]
-        self._next_stat[:, groups][seeds, steps, :, nxt] += u  # (seed, group) pairs are distinct
+    def _bonus_of(self, quad: np.ndarray) -> np.ndarray | None:
+        """``beta ||phi||_{Lambda^{-1}}`` for every (s, a), or None when ``beta = 0``."""
+        return elliptical_bonus(quad, self.beta) if self.beta != 0 else None
 
 
-@register(
-    "lsvi-ucb",
-    requires=("features", "finite-horizon"),
-    citation=JIN2020,
-    summary="LSVI-UCB: per-step ridge regression of Bellman targets plus an elliptical bonus",
-)
-class LSVIUCB(LSVICore):
-    """LSVI-UCB, Jin et al. 2020 Algorithm 1 (``beta = c d H sqrt(iota)`` unless given)."""
-
-    @dataclass(frozen=True)
-    class Config(LSVIConfig):
-        """``c``: constant of ``beta = c d H sqrt(iota)`` (theory mode 1; tuned mode ~1e-3..1e-1);
-        ``p``: failure probability in ``iota = log(2dT/p)``; ``beta``: explicit override."""
-
-        c: float = 1.0
-        p: float = 0.05
-        beta: float | None = None
-
-        def __post_init__(self) -> None:
-            super().__post_init__()
-            if not self.c >= 0:
-                raise ValueError(f"c must be >= 0, got {self.c}")
-            if not 0.0 < self.p < 1.0:
-                raise ValueError(f"p must be in (0, 1), got {self.p}")
-            if self.beta is not None and not self.beta >= 0:
-                raise ValueError(f"beta must be >= 0 (or None for the formula), got {self.beta}")
-
-    def bonus_scale(self) -> float:
-        cfg = self.config
-        if cfg.beta is not None:
-            return cfg.beta
-        return lsvi_ucb_beta(cfg.c, self.dim, self.horizon, self.problem.n_episodes, cfg.p)
-
-
-@register(
+register(
     "lsvi-greedy",
     requires=("features", "finite-horizon"),
     citation=JIN2020 + " with beta = 0 (no optimism; ablation)",
     summary="LSVI without bonus (beta = 0), greedy: shows why optimism matters",
-)
-class LSVIGreedy(LSVICore):
-    """Least-squares value iteration with ``beta = 0`` played greedily."""
+    config=LSVIConfig,
+)(LSVI)
 
-    Config = LSVIConfig
-
-    def bonus_scale(self) -> float:
-        return 0.0
-
-
-@register(
+register(
     "lsvi-eps-greedy",
     requires=("features", "finite-horizon"),
     citation=JIN2020 + " with beta = 0 and epsilon-greedy exploration (ablation)",
     summary="LSVI without bonus, epsilon-greedy: undirected exploration",
-)
-class LSVIEpsGreedy(LSVIGreedy):
-    """Least-squares value iteration with ``beta = 0`` and ε-greedy play (stochastic policy).
-
-    ``pi(a|s) = (1 - epsilon) 1[a = argmax Q_h(s, .)] + epsilon / A``; the exploration draw
-    happens in the rollout, from the environment's uniforms, so the policy itself is exact.
-    """
-
-    @dataclass(frozen=True)
-    class Config(LSVIConfig):
-        """``epsilon``: probability of a uniformly random action at every step."""
-
-        epsilon: float = 0.1
-
-        def __post_init__(self) -> None:
-            super().__post_init__()
-            if not 0.0 <= self.epsilon <= 1.0:
-                raise ValueError(f"epsilon must be in [0, 1], got {self.epsilon}")
-
-    def policy(self) -> np.ndarray:
-        greedy = self.greedy_policy()
-        eps, n_actions = self.config.epsilon, self.n_actions
-        pi = np.full((*greedy.shape, n_actions), eps / n_actions)
-        np.put_along_axis(pi, greedy[..., None], 1.0 - eps + eps / n_actions, axis=-1)
-        return pi
+    config=LSVIEpsGreedyConfig,
+)(LSVI)

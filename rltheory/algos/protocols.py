@@ -10,6 +10,12 @@
 - **federated / iterative** (:class:`FederatedAlgorithm`): rounds of local updates and server
   aggregation. Metric: exact parameter error ``||theta_t - theta*||^2`` to the fixed point, and
   the induced policy's value.
+- **adversarial** (:class:`AdversarialAlgorithm`): an oblivious loss sequence over fixed unknown
+  dynamics; ``policy()`` returns ``pi_k``, ``update(arrivals)`` receives the :class:`Feedback`
+  items that arrive at the end of episode k (bandit: the losses along the trajectory; full
+  information: also the episode's whole loss table). With **delayed** feedback an item arrives
+  at the end of episode ``k + d_k``, several may arrive at once, and the delays themselves are
+  never shown. Metric: exact regret against the best fixed policy in hindsight.
 
 The runner-side half of each protocol (its spec keys, interaction loop and exact metrics) is a
 registered object in :mod:`rltheory.experiments.protocols`. A learner never sees the model: the
@@ -41,6 +47,7 @@ STRUCTURES: dict[str, str] = {
     "time-homogeneous": "kernel and rewards that do not depend on the step h",
     "unit-total-reward": "every trajectory's total reward sum_h r_h is at most 1",
     "adversarial": "an oblivious loss sequence l^k_h(s,a) fixed before the run",
+    "delayed": "an oblivious delay sequence d_k fixed before the run (delayed feedback)",
     "heterogeneous": "a family of N models sharing S, A and features (federated agents)",
     "perturbed": "a nominal model with exact perturbed test models (robust offline RL)",
     "offline-dataset": "a nominal model a behaviour policy can collect an offline dataset in",
@@ -58,6 +65,7 @@ STRUCTURE_HINTS: dict[str, str] = {
         '["one-hot-features"], or use the tabular-as-linear family'
     ),
     "unit-total-reward": 'rescale rewards with transforms = ["unit-total-reward"]',
+    "delayed": 'wrap an adversarial family in the "delayed-adversarial" family (delay = ...)',
     "finite-horizon": "episodic protocols need a FiniteHorizonMDP family",
 }
 """How to obtain a missing structure, where the package offers a way (shown in errors)."""
@@ -74,6 +82,8 @@ class Problem:
     ``total_reward_bound`` bounds sum_h r_h along every trajectory where the model states it;
     ``model`` is only filled for algorithms that declare the ``"model"`` requirement (oracles).
     ``n_episodes`` is K, for algorithms whose parameters depend on it (e.g. iota = log(2dT/p)).
+    ``initial_distribution`` (``mu0 [S]``) is set when the setting reveals it (the adversarial
+    protocol: a known start state, as in Jin et al. 2020).
     """
 
     n_states: int
@@ -89,6 +99,7 @@ class Problem:
     norm_bound: float | None = None
     total_reward_bound: float | None = None
     model: Any = None
+    initial_distribution: np.ndarray | None = None
 
     @property
     def dim(self) -> int | None:
@@ -173,7 +184,8 @@ class OnlineAlgorithm(ABC):
 
     Subclasses set ``Config`` (a frozen dataclass of hyperparameters with the paper's defaults)
     and implement :meth:`policy` and :meth:`update`. ``rngs`` holds one generator per seed; a
-    learner draws seed b's randomness only from ``rngs[b]``.
+    learner draws seed b's randomness only from ``rngs[b]``. ``episode`` (episodes fed in so
+    far) is kept by the interaction loop, not by the learner.
     """
 
     protocol: ClassVar[str] = "online"
@@ -295,7 +307,20 @@ class OfflineAlgorithm(ABC):
 
 
 class FederatedAlgorithm(ABC):
-    """Base class of federated/iterative learners: N agents, local steps, server averaging."""
+    """Base class of federated learners: N agents on their own continuing chains, B seeds.
+
+    ``problems`` holds one :class:`Problem` per agent (shared sizes, ``gamma`` and features;
+    ``n_episodes`` is the total number of local steps T). The protocol drives the loop; per local
+    step t, for every seed and agent at once (arrays ``[B, N]``)::
+
+        actions = learner.act(states)                    # a_t ~ pi_{theta_t^i}(.|s_t^i)
+        rewards, next_states = chains.step(actions)      # the agents' own MDPs
+        learner.observe(states, actions, rewards, next_states)   # one local update
+        if (t + 1) % K == 0: learner.aggregate()         # server round
+
+    :meth:`output` is the iterate the theory bounds (``[B, N, d]``, one per agent; after
+    :meth:`aggregate` all agents hold the server parameter). ``rngs[b]`` is seed b's generator.
+    """
 
     protocol: ClassVar[str] = "federated"
     Config: ClassVar[type]
@@ -304,9 +329,128 @@ class FederatedAlgorithm(ABC):
         self, problems: Sequence[Problem], config: Any, rngs: Sequence[np.random.Generator]
     ):
         self.problems = list(problems)
+        if not self.problems:
+            raise ValueError(f"{type(self).__name__} needs one Problem per agent, got none")
         self.config = config
         self.rngs = list(rngs)
 
+    @property
+    def n_seeds(self) -> int:
+        return len(self.rngs)
+
+    @property
+    def n_agents(self) -> int:
+        return len(self.problems)
+
     @abstractmethod
-    def round(self) -> np.ndarray:
-        """Run one communication round; return the server parameter ``theta_t`` for every seed."""
+    def act(self, states: np.ndarray) -> np.ndarray:
+        """The actions ``a_t [B, N]`` every agent plays in its current state ``states [B, N]``."""
+
+    @abstractmethod
+    def observe(
+        self,
+        states: np.ndarray,
+        actions: np.ndarray,
+        rewards: np.ndarray,
+        next_states: np.ndarray,
+    ) -> None:
+        """One local step from the transitions ``(s_t, a_t, r_t, s_{t+1})`` (each ``[B, N]``)."""
+
+    @abstractmethod
+    def aggregate(self) -> None:
+        """A server round: aggregate the agents' parameters and broadcast the result."""
+
+    @abstractmethod
+    def output(self) -> np.ndarray:
+        """The iterate the theory bounds, ``[B, N, d]``."""
+
+
+@dataclass(frozen=True, eq=False)
+class Feedback:
+    """The feedback of episode ``episode`` for every seed, as it arrives (possibly late).
+
+    ``states [B, H+1]``, ``actions [B, H]`` and ``losses [B, H]`` (the losses
+    ``l^j_h(s_h, a_h)`` along each seed's trajectory: bandit feedback); ``loss_table [H, S, A]``
+    is the whole loss ``l^j`` of that episode under full information, else None. The delay is
+    not part of the item: a learner only knows when it arrives.
+    """
+
+    episode: int
+    states: np.ndarray
+    actions: np.ndarray
+    losses: np.ndarray
+    loss_table: np.ndarray | None = None
+
+
+class AdversarialAlgorithm(ABC):
+    """Base class of learners for adversarial (possibly delayed) episodic feedback, batched.
+
+    ``policy()`` gives ``pi_k [B, H, S, A]`` for the next episode; ``update(arrivals)`` is
+    called once at the end of every episode with the (possibly empty) list of :class:`Feedback`
+    items arriving then, each tagged with the episode it came from. ``full_information = True``
+    declares a learner that needs the loss tables (full-information feedback).
+    """
+
+    protocol: ClassVar[str] = "adversarial"
+    full_information: ClassVar[bool] = False
+    Config: ClassVar[type]
+
+    def __init__(self, problem: Problem, config: Any, rngs: Sequence[np.random.Generator]):
+        if problem.horizon is None or problem.initial_distribution is None:
+            raise ValueError(
+                f"{type(self).__name__} needs a finite-horizon problem with a known initial "
+                "distribution"
+            )
+        self.problem = problem
+        self.config = config
+        self.rngs = list(rngs)
+        self.episode = 0
+        self._delivered: set[int] = set()
+
+    @property
+    def n_seeds(self) -> int:
+        return len(self.rngs)
+
+    @abstractmethod
+    def policy(self) -> np.ndarray:
+        """``pi_k`` for every seed: ``float [B, H, S, A]``."""
+
+    @abstractmethod
+    def update(self, arrivals: Sequence[Feedback]) -> None:
+        """End of episode k: learn from the feedback items arriving now (any number, any order
+        of origin); call :meth:`checked_arrivals` first."""
+
+    def checked_arrivals(self, arrivals: Sequence[Feedback]) -> list[Feedback]:
+        """Validate the arrivals of the episode that just ended and advance ``self.episode``.
+
+        Each item must come from an episode already played and not delivered before, with
+        arrays of the problem's shapes; full-information learners need ``loss_table``.
+        """
+        p = self.problem
+        shapes = {
+            "states": (self.n_seeds, p.horizon + 1),
+            "actions": (self.n_seeds, p.horizon),
+            "losses": (self.n_seeds, p.horizon),
+        }
+        for item in arrivals:
+            if not 0 <= item.episode <= self.episode or item.episode in self._delivered:
+                raise ValueError(
+                    f"feedback of episode {item.episode} cannot arrive at the end of episode "
+                    f"{self.episode} (not yet played, or already delivered)"
+                )
+            for name, shape in shapes.items():
+                if np.shape(getattr(item, name)) != shape:
+                    raise ValueError(
+                        f"feedback.{name} of episode {item.episode} must have shape "
+                        f"{list(shape)}, got {list(np.shape(getattr(item, name)))}"
+                    )
+            table = (p.horizon, p.n_states, p.n_actions)
+            if self.full_information and np.shape(item.loss_table) != table:
+                raise ValueError(
+                    f"{type(self).__name__} needs full-information feedback: loss_table of shape "
+                    f"{list(table)} for episode {item.episode}, got "
+                    f"{None if item.loss_table is None else list(np.shape(item.loss_table))}"
+                )
+            self._delivered.add(item.episode)
+        self.episode += 1
+        return list(arrivals)

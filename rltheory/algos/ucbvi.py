@@ -34,9 +34,11 @@ terminal step ``N'_{k,H+1}`` (taken as visits of the final state ``s_{H+1}``; it
 
 Options beyond the paper (each a named parameter whose default is the paper's choice):
 
-- ``pooled``: the paper pools counts over steps (stationary kernel). ``None`` (default) pools iff
-  the problem is time-homogeneous; ``False`` keeps per-step counts ``N_h`` for time-inhomogeneous
-  models (the layered-MDP extension; the paper's constants in L are kept with S, not ``H S``).
+- ``pooled``: True (paper, default) pools counts over steps (stationary kernel) and is refused on
+  a time-inhomogeneous problem; ``False`` keeps per-step counts ``N_h`` (the layered-MDP
+  extension, not analysed in the paper: the stationary-kernel bounds of Azar et al. 2017,
+  Theorems 1-2, do not apply to such a run; the paper's constants in L are kept with S, not
+  ``H S``).
 - ``known_rewards``: True (paper) uses ``problem.rewards``; False estimates ``r_h(x,a)`` as the
   average of observed rewards (the ridge average ``sum r / (N + pseudo_count)`` when
   ``pseudo_count > 0``), pooled or per step like the counts.
@@ -53,20 +55,24 @@ Options beyond the paper (each a named parameter whose default is the paper's ch
 Q is clipped at H, as in Alg. 2 (and LSVI-UCB line 6), not at the remaining horizon ``H - h``:
 the paper's choice, and the one the LSVI-UCB identity needs.
 
-Cost per episode: O(B H) to add the episode's transitions to the counts, O(B L_c S^2 A) to form
-``P_hat`` (``L_c`` = 1 pooled, H per step) and O(B H S^2 A) for the backward pass, independent
-of k; memory O(B L_c S^2 A).
+Cost per episode: O(B H S) to add the episode's transitions to the counts and refresh the
+visited rows of ``P_hat`` (``L_c`` = 1 pooled, H per step), and O(B H S^2 A) for the backward
+pass, independent of k; memory O(B L_c S^2 A).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from rltheory.algos._linalg import max_last_axis
+from rltheory.algos._tabular import add_rewards, add_transitions, transition_rows
 from rltheory.algos.protocols import OnlineAlgorithm, Problem
 from rltheory.algos.registry import register
+from rltheory.algos.ucbvi_events import UCBVI_MONITOR
 from rltheory.mdp import Trajectories
 
 BONUSES = ("hoeffding", "bernstein")
@@ -87,6 +93,8 @@ def transition_counts(
     """Counts of ``(x_h, a_h, x_{h+1})`` in trajectories ``states [B, H+1]``, ``actions [B, H]``.
 
     Returns ``int64 [B, L, S, A, S]`` with ``L = 1`` (summed over steps) when ``pooled`` else H.
+    A whole-table recount (UCBVI itself adds each episode on the visited rows only,
+    :func:`add_transitions`); for learners that need the episode's counts as a table.
     """
     n_seeds, horizon = actions.shape
     layers = 1 if pooled else horizon
@@ -97,47 +105,6 @@ def transition_counts(
     size = n_seeds * layers * n_states * n_actions * n_states
     counts = np.bincount(flat.ravel(), minlength=size)
     return counts.reshape(n_seeds, layers, n_states, n_actions, n_states)
-
-
-def reward_sums(
-    states: np.ndarray,
-    actions: np.ndarray,
-    rewards: np.ndarray,
-    n_states: int,
-    n_actions: int,
-    pooled: bool,
-) -> np.ndarray:
-    """Sums of observed rewards per ``(x_h, a_h)``: ``[B, L, S, A]`` (L as in the counts)."""
-    n_seeds, horizon = actions.shape
-    layers = 1 if pooled else horizon
-    step = np.zeros(horizon, dtype=np.int64) if pooled else np.arange(horizon)
-    seed = np.arange(n_seeds)[:, None]
-    flat = ((seed * layers + step) * n_states + states[:, :-1]) * n_actions + actions
-    sums = np.bincount(
-        flat.ravel(), weights=rewards.ravel(), minlength=n_seeds * layers * n_states * n_actions
-    )
-    return sums.reshape(n_seeds, layers, n_states, n_actions)
-
-
-def state_visits(states: np.ndarray, n_states: int) -> np.ndarray:
-    """``N'``: visits of each state at each step ``0..H`` of ``states [B, H+1]``, ``[B, H+1, S]``.
-
-    ``N'_{k,h}(y)`` of Alg. 4 is the sum of these over episodes ``1..k-1``.
-    """
-    n_seeds, steps = states.shape
-    flat = (np.arange(n_seeds * steps).reshape(n_seeds, steps)) * n_states + states
-    return np.bincount(flat.ravel(), minlength=n_seeds * steps * n_states).reshape(
-        n_seeds, steps, n_states
-    )
-
-
-def empirical_kernel(counts: np.ndarray, pseudo_count: float = 0.0) -> np.ndarray:
-    """``P_hat(y|x,a) = N(x,a,y) / (N(x,a) + lambda)`` for ``counts [..., S, A, S]``.
-
-    With ``lambda = 0`` unvisited rows are 0 (they are never used: Q = H there).
-    """
-    n = counts.sum(-1, keepdims=True).astype(float) + pseudo_count
-    return np.divide(counts, n, out=np.zeros(counts.shape), where=n > 0)
 
 
 def hoeffding_bonus(n: np.ndarray, coefficient: float, pseudo_count: float = 0.0) -> np.ndarray:
@@ -216,21 +183,47 @@ def optimistic_q(
 
     ``scale`` (c) multiplies the bonus; ``coefficient`` is the Hoeffding numerator (``c 7 H L``
     or ``beta``, scale included). Unvisited pairs get ``Q = H`` when ``pseudo_count == 0``.
+
+    Everything that does not depend on ``V_{k,h+1}`` is formed once per plan: the Hoeffding
+    bonus, and the cap ``min(Q_{k-1,h}, H)`` (``H`` on unvisited pairs), so each step is
+    ``Q_{k,h} = fmin(R + P_hat V_{k,h+1} + b, cap_h)``: ``fmin`` takes the cap where the sum
+    is undefined (``inf``/``nan`` bonus of an unvisited pair), and ``min`` is exact, so this is
+    Alg. 2's ``min(Q_{k-1,h}, H, R + P_hat V + b)`` to the bit.
     """
     n_seeds, layers, n_states, n_actions, _ = inputs.p_hat.shape
-    q = np.empty((n_seeds, horizon, n_states, n_actions))
-    v_next = np.zeros((n_seeds, n_states))
+    cap = np.full((n_seeds, horizon, n_states, n_actions), float(horizon))
+    if inputs.previous is not None:
+        np.minimum(inputs.previous, cap, out=cap)
+        if pseudo_count == 0:
+            np.copyto(cap, float(horizon), where=inputs.n == 0)
+    if pseudo_count == 0:
+        hoeffding = hoeffding_bonus(inputs.n, coefficient) if bonus == "hoeffding" else None
+    else:
+        hoeffding = hoeffding_bonus(inputs.n, coefficient, pseudo_count)
+    q = cap  # Q_{k,h} overwrites cap_h once it has been used
+    p_flat = inputs.p_hat.reshape(n_seeds, layers, n_states * n_actions, n_states)
+    p_layers = [p_flat[:, layer] for layer in range(layers)]  # views, formed once per plan
+    if inputs.known_rewards:
+        r_steps = [inputs.rewards[h] for h in range(horizon)]
+    else:
+        r_layers = [inputs.rewards[:, layer] for layer in range(layers)]
+        r_steps = [r_layers[0 if layers == 1 else h] for h in range(horizon)]
+    if hoeffding is not None:
+        b_layers = [hoeffding[:, layer] for layer in range(layers)]
+    expect = np.empty((n_seeds, n_states * n_actions, 1))  # P_hat V_{k,h+1}, one matmul a step
+    expect_sa = expect.reshape(n_seeds, n_states, n_actions)
+    total = np.empty((n_seeds, n_states, n_actions))
+    v_col = np.zeros((n_seeds, n_states, 1))  # V_{k,H+1} = 0, then V_{k,h+1} for step h
+    v_next = v_col[..., 0]
     for h in range(horizon - 1, -1, -1):
         layer = 0 if layers == 1 else h
-        p_hat, n = inputs.p_hat[:, layer], inputs.n[:, layer]
-        reward = inputs.rewards[h] if inputs.known_rewards else inputs.rewards[:, layer]
-        if bonus == "hoeffding":
-            b = hoeffding_bonus(n, coefficient, pseudo_count)
+        if hoeffding is not None:
+            b = b_layers[layer]
         else:
-            with np.errstate(invalid="ignore"):  # 0 * inf on unvisited pairs, replaced below
+            with np.errstate(invalid="ignore", divide="ignore"):  # unvisited: inf/nan, capped
                 b = scale * bernstein_bonus(
-                    p_hat,
-                    n,
+                    inputs.p_hat[:, layer],
+                    inputs.n[:, layer],
                     v_next,
                     inputs.visits[:, h + 1],
                     horizon=horizon,
@@ -238,13 +231,12 @@ def optimistic_q(
                     n_states=n_states,
                     n_actions=n_actions,
                 )
-        q_h = np.minimum(reward + _expect(p_hat, v_next) + b, float(horizon))
-        if inputs.previous is not None:
-            q_h = np.minimum(q_h, inputs.previous[:, h])
-        if pseudo_count == 0:
-            q_h = np.where(n == 0, float(horizon), q_h)
-        q[:, h] = q_h
-        v_next = q_h.max(-1)
+        np.matmul(p_layers[layer], v_col, out=expect)
+        np.add(r_steps[h], expect_sa, out=total)
+        total += b
+        q_h = q[:, h]
+        np.fmin(total, q_h, out=q_h)  # q_h holds cap_h until here
+        max_last_axis(q_h, out=v_next)  # V_{k,h}(x) = max_a Q_{k,h}(x, a)
     return q
 
 
@@ -257,13 +249,17 @@ def optimistic_q(
     ),
     summary="tabular UCBVI: value iteration on the empirical model plus a Hoeffding or "
     "Bernstein-Freedman bonus",
+    smoke={"c": 0.01},  # at c = 1 no pair of the conformance run gets Q < H
+    monitor=UCBVI_MONITOR,
 )
 class UCBVI(OnlineAlgorithm):
     """Tabular UCBVI (Azar et al. 2017) with the Hoeffding (CH) or Bernstein-Freedman (BF) bonus.
 
-    State per seed: transition counts ``counts [B, L_c, S, A, S]`` (int), reward sums
-    ``[B, L_c, S, A]`` (estimated rewards only), state visits ``visits [B, H+1, S]`` (``N'``) and
-    the current optimistic ``q [B, H, S, A]`` (``Q_{k,h}`` of the next episode).
+    State per seed, updated on the visited rows only: transition counts
+    ``counts [B, L_c, S, A, S]`` and ``n [B, L_c, S, A]`` (int), ``p_hat [B, L_c, S, A, S]``,
+    reward sums and averages ``[B, L_c, S, A]`` (estimated rewards only), state visits
+    ``visits [B, H+1, S]`` (``N'``) and the current optimistic ``q [B, H, S, A]``
+    (``Q_{k,h}`` of the next episode).
     """
 
     @dataclass(frozen=True)
@@ -274,7 +270,7 @@ class UCBVI(OnlineAlgorithm):
         delta: float = 0.05
         c: float = 1.0
         beta: float | None = None
-        pooled: bool | None = None
+        pooled: bool = True
         known_rewards: bool = True
         monotone: bool = True
         pseudo_count: float = 0.0
@@ -297,6 +293,8 @@ class UCBVI(OnlineAlgorithm):
                     raise ValueError(f"beta must be >= 0, got {self.beta}")
                 if self.c != 1.0:
                     raise ValueError("give either the bonus scale c or an explicit beta, not both")
+            if not isinstance(self.pooled, bool):
+                raise TypeError(f"pooled must be true or false, got {self.pooled!r}")
             if self.pseudo_count > 0 and self.bonus != "hoeffding":
                 raise ValueError("pseudo_count > 0 is defined for bonus='hoeffding' only")
 
@@ -304,39 +302,53 @@ class UCBVI(OnlineAlgorithm):
         super().__init__(problem, config, rngs)
         if config.known_rewards and problem.rewards is None:
             raise ValueError("known_rewards=True needs problem.rewards; set known_rewards=False")
-        self.pooled = problem.time_homogeneous if config.pooled is None else bool(config.pooled)
+        if config.pooled and not problem.time_homogeneous:
+            raise ValueError(
+                "UCBVI with pooled=True (Azar et al. 2017: one stationary kernel) needs a "
+                "time-homogeneous model; this one changes with h. Set pooled=false for per-step "
+                "counts (a layered extension the paper's regret bounds do not cover)"
+            )
+        self.pooled = config.pooled
         horizon, n_states, n_actions = problem.horizon, problem.n_states, problem.n_actions
-        layers = 1 if self.pooled else horizon
+        self.layers = layers = 1 if self.pooled else horizon
         self.log = log_term(n_states, n_actions, problem.n_episodes, horizon, config.delta)
         if config.beta is not None:
             self.coefficient = float(config.beta)
         else:
             self.coefficient = config.c * HOEFFDING_CONSTANT * horizon * self.log
-        self.counts = np.zeros((self.n_seeds, layers, n_states, n_actions, n_states), np.int64)
-        self.reward_sums = (
-            None if config.known_rewards else np.zeros((self.n_seeds, layers, n_states, n_actions))
-        )
+        table = (self.n_seeds, layers, n_states, n_actions)
+        self.counts = np.zeros((*table, n_states), np.int64)
+        self.n = np.zeros(table, np.int64)
+        self.p_hat = np.zeros((*table, n_states))
+        self.reward_sums = None if config.known_rewards else np.zeros(table)
+        self.reward_means = None if config.known_rewards else np.zeros(table)
         self.visits = np.zeros((self.n_seeds, horizon + 1, n_states), dtype=np.int64)
         self.q = np.full((self.n_seeds, horizon, n_states, n_actions), float(horizon))
         self.q = self._plan()
 
+    @classmethod
+    def memory_bytes(cls, size: Any, config: Config, n_seeds: int) -> int:
+        """Bytes of the state above and of planning on it: counts and the empirical kernel
+        ``[B, L_c, S, A, S]`` (estimate: ``L_c = H``), Q, bonuses and visits ``[B, H, S, A]``."""
+        kernel = n_seeds * size.H * size.S * size.A * size.S
+        return 8 * (3 * kernel + 4 * n_seeds * size.H * size.S * size.A)
+
     def empirical_kernel(self) -> np.ndarray:
-        """``P_hat [B, L_c, S, A, S]`` (with the pseudo-count, if any)."""
-        return empirical_kernel(self.counts, self.config.pseudo_count)
+        """``P_hat [B, L_c, S, A, S]`` (with the pseudo-count, if any; a copy)."""
+        return self.p_hat.copy()
 
     def estimated_rewards(self) -> np.ndarray:
         """Rewards the backward pass uses: ``[H, S, A]`` known, ``[B, L_c, S, A]`` estimated."""
         if self.config.known_rewards:
             return np.asarray(self.problem.rewards, dtype=float)
-        n = self.counts.sum(-1) + self.config.pseudo_count
-        return np.divide(self.reward_sums, n, out=np.zeros(n.shape), where=n > 0)
+        return self.reward_means.copy()
 
     def _plan(self) -> np.ndarray:
         config = self.config
         inputs = PlanInputs(
-            p_hat=self.empirical_kernel(),
-            n=self.counts.sum(-1),
-            rewards=self.estimated_rewards(),
+            p_hat=self.p_hat,
+            n=self.n,
+            rewards=self.problem.rewards if config.known_rewards else self.reward_means,
             known_rewards=config.known_rewards,
             visits=self.visits if config.bonus == "bernstein" else None,
             previous=self.q if config.monotone else None,
@@ -357,14 +369,28 @@ class UCBVI(OnlineAlgorithm):
 
     def update(self, trajectories: Trajectories) -> None:
         """Add episode k's transitions (``states [B, H+1]``, ``actions``/``rewards [B, H]``) to
-        the counts and plan ``Q_{k+1}``."""
+        the statistics, on the visited rows only, and plan ``Q_{k+1}``."""
         states, actions, rewards = self.checked_trajectories(trajectories)
-        p = self.problem
-        self.counts += transition_counts(states, actions, p.n_states, p.n_actions, self.pooled)
+        p, pseudo = self.problem, self.config.pseudo_count
+        rows = transition_rows(states, actions, p.n_states, p.n_actions, self.layers)
+        add_transitions(
+            self.counts.reshape(-1, p.n_states),
+            self.n.reshape(-1),
+            self.p_hat.reshape(-1, p.n_states),
+            rows,
+            states[:, 1:],
+            pseudo,
+        )
         if self.reward_sums is not None:
-            self.reward_sums += reward_sums(
-                states, actions, rewards, p.n_states, p.n_actions, self.pooled
+            n = self.n.reshape(-1)
+            add_rewards(
+                self.reward_sums.reshape(-1),
+                self.reward_means.reshape(-1),
+                n,
+                rows,
+                rewards,
+                pseudo,
             )
-        self.visits += state_visits(states, p.n_states)
+        steps = np.arange(p.horizon + 1)
+        self.visits[np.arange(self.n_seeds)[:, None], steps, states] += 1  # (seed, h) distinct
         self.q = self._plan()
-        self.episode += 1

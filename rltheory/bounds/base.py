@@ -14,6 +14,7 @@ upper bound listed for an algorithm is its main bound. Bounds never import algor
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -42,7 +43,11 @@ class Bound:
     ``conditions`` are hyperparameter values of the run the theorem assumes (e.g.
     ``{"bonus": "bernstein"}``; a run without the parameter is taken to satisfy it) and
     ``applies_if`` a predicate on ``q`` for structural conditions (e.g. a tabular instance,
-    d = S A), described in ``applies_text``.
+    d = S A), described in ``applies_text``. ``constant_source`` says whose ``constant`` it is:
+    ``"paper"`` (printed in the paper) or ``"project"`` (this project's own derivation, e.g. an
+    explicit envelope composed from the proof's lemmas). ``assumes`` lists the normalisations
+    the theorem relies on (ids of :data:`rltheory.envs.assumptions.ASSUMPTIONS`); a model that
+    violates one voids the bound (the report does not draw it).
     """
 
     id: str
@@ -59,10 +64,27 @@ class Bound:
     conditions: Mapping[str, Any] = field(default_factory=dict)
     applies_if: Callable[[Mapping[str, Any]], bool] | None = None
     applies_text: str = ""
+    constant_source: Literal["paper", "project"] = "paper"
+    assumes: tuple[str, ...] = ()
 
     @property
     def constant_given(self) -> bool:
         return self.constant is not None
+
+    @property
+    def theorem(self) -> str:
+        """Short name of the result: first author, year and the theorem (or lemma) cited, e.g.
+        ``"Jin et al. 2020, Theorem 3.1"`` (the citation's first author and year, and its first
+        "Theorem/Thm/Lemma(s)/§ <number>")."""
+        first = self.citation.split(",")[0].split(".")[0].strip()
+        authors = self.citation.split(".")[0]
+        name = first.split()[-1] if first else self.id
+        if authors.count(",") or " and " in authors or "&" in authors:
+            name += " et al."
+        year = re.search(r"\b(19|20)\d\d\b", self.citation)
+        found = re.search(r"(Theorem|Thm|Lemmas?|§)\s*[\w.]+(-[\w.]+)?", self.citation)
+        where = found.group(0) if found else ""
+        return ", ".join(p for p in (f"{name} {year.group(0)}" if year else name, where) if p)
 
     def missing(self, q: Mapping[str, Any]) -> list[str]:
         """Quantities the shape needs that ``q`` lacks."""

@@ -108,6 +108,7 @@ LSVI_UCB_JIN2020 = register_bound(
         requires=("K", "d", "H", "p"),
         constant=None,
         algorithms=("lsvi-ucb",),
+        assumes=("jin-linear-mdp",),
         notes=(
             "constant not given: Thm 3.1 holds for lam = 1 and beta = c d H sqrt(iota) with an "
             "unspecified absolute c, and O() hides another unspecified constant; plot the shape "
@@ -129,6 +130,8 @@ LSVI_UCB_ENVELOPE = register_bound(
         shape=envelope_shape,
         requires=("K", "d", "H", "p", "beta"),
         constant=1.0,
+        constant_source="project",
+        assumes=("jin-linear-mdp",),
         algorithms=("lsvi-ucb",),
         notes=(
             "this project's own constant, not the paper's: the explicit envelope computed for the "

@@ -82,6 +82,7 @@ UCBVI_CH = register_bound(
         requires=PARAMS,
         constant=20.0,
         algorithms=("ucbvi",),
+        assumes=("rewards-in-range",),
         notes=(
             "bonus='hoeffding'. value() is the printed bound; shape = bound / 20. Exponents of "
             "the leading term H^{3/2} sqrt(S A K); the lower-order term dominates until "
@@ -106,6 +107,7 @@ UCBVI_BF = register_bound(
         requires=PARAMS,
         constant=30.0,
         algorithms=("ucbvi",),
+        assumes=("rewards-in-range",),
         notes=(
             "bonus='bernstein'. value() is the printed bound; shape = bound / 30. Exponents of "
             "the leading term H sqrt(S A K) = sqrt(H S A T); the term 4 H^{3/2} sqrt(K L) grows "

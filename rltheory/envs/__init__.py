@@ -1,6 +1,7 @@
 """Environment families built on :mod:`rltheory.mdp`, their registry, and gymnasium wrappers.
 
-Importing this package imports every public module in it, so each ``@register_family`` runs.
+Importing this package imports every public module in it, so each ``@register_family`` runs
+(registering the family and its gymnasium id ``rltheory/<GymName>-v0`` in one act).
 """
 
 from rltheory._discovery import import_public_modules
@@ -24,9 +25,6 @@ __all__ = [
     "register_family",
 ]
 
-# After every family module is imported: gymnasium ids for all families, and the batched rollout.
-from rltheory.envs.gym import register_gym_envs  # noqa: E402
 from rltheory.mdp import Trajectories, rollout  # noqa: E402
 
-register_gym_envs()
-__all__ += ["Trajectories", "register_gym_envs", "rollout"]
+__all__ += ["Trajectories", "rollout"]

@@ -1,6 +1,6 @@
 """Oblivious adversarial loss sequences over a linear MDP, with exact regret.
 
-Setting (Cassel & Rosenberg 2024 §2; brief ``fedsarsa_r2pvi_dapo_adversarial.md`` §4.4): fixed
+Setting (Cassel & Rosenberg 2024 §2): fixed
 dynamics ``P_h(x'|x,a) = <phi(x,a), psi_h(x')>`` and a loss sequence
 ``l^k_h(x,a) = <phi(x,a), theta^k_h>``, ``k = 0..K-1`` (0-based), fixed before the run.
 
@@ -15,7 +15,10 @@ random simplex linear MDP of :func:`rltheory.envs.linear.random_linear`, time-in
 ``theta^k_h in [0,1]^d``, so every loss lies in [0, 1] and ``||theta^k_h|| <= sqrt(d)``.
 Sequence kinds (all pre-generated from the rng):
 
-- ``"iid"``: ``theta^k_h ~ U[0,1]^d`` independently (the stochastic sanity case);
+- ``"iid"``: ``theta^k_h ~ U[0,1]^d`` independently (every coordinate has mean 1/2);
+- ``"stochastic"``: a fixed mean ``theta_bar ~ U[0,1]^{H x d}``, then
+  ``theta^k_{h,i} ~ Bernoulli(theta_bar_{h,i})`` independently (the stochastic special case: the
+  best fixed policy in expectation is the optimal policy of ``theta_bar``);
 - ``"piecewise"``: two vectors ``theta^(0), theta^(1) ~ U[0,1]^{H x d}``, swapped every
   ``switch_every`` episodes (episode ``k`` uses ``theta^((k // switch_every) mod 2)``);
 - ``"drifting"``: ``theta^k_{h,i} = 1/2 + 1/2 cos(2 pi k / period + phase_{h,i})``, phases
@@ -32,18 +35,17 @@ Exact metrics (pure functions): :func:`episode_values`, :func:`hindsight_compara
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 import numpy as np
 
-from rltheory.envs import _common
+from rltheory.envs import _common, sizes
 from rltheory.envs.linear import random_linear
 from rltheory.envs.registry import register_family
 from rltheory.mdp._validation import as_float_array, check_unit_interval, freeze
 from rltheory.mdp.models import FiniteHorizonMDP
 from rltheory.mdp.planning import Solution, best_in_hindsight, evaluate, initial_value
 
-LOSS_KINDS = ("iid", "piecewise", "drifting", "anti-greedy")
+LOSS_KINDS = ("iid", "stochastic", "piecewise", "drifting", "anti-greedy")
 """Kinds of oblivious loss sequences (see the module docstring)."""
 
 
@@ -52,19 +54,18 @@ class AdversarialMDP:
     """Linear-MDP dynamics with an oblivious loss sequence ``l^k_h = phi theta^k_h``.
 
     ``dynamics`` is a :class:`FiniteHorizonMDP` with features ``phi [S, A, d]`` (its own rewards
-    are not used: set them to zero); ``loss_parameters`` is ``theta [K, H, d]``. On construction
+    are not used: set them to zero); ``loss_parameters`` is ``theta [K, H, d]``; ``delays``
+    (``int [K]``, optional) is the oblivious delay sequence of the delayed-feedback protocol
+    (the feedback of episode k arrives at the end of episode ``k + d_k``). On construction
     the losses ``[K, H, S, A]`` are computed and checked to lie in [0, 1]. Losses are minimized;
     the gymnasium reward is ``-loss`` (module docstring).
     """
-
-    structures: ClassVar[frozenset[str]] = frozenset({"adversarial", "features"})
-    """Structure tags it offers (``rltheory.algos.protocols.structures_of``): a loss sequence
-    over linear-MDP dynamics, not fixed mean rewards (so not "finite-horizon")."""
 
     dynamics: FiniteHorizonMDP
     loss_parameters: np.ndarray
     name: str = ""
     metadata: dict = field(default_factory=dict)
+    delays: np.ndarray | None = None
     losses: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -77,10 +78,33 @@ class AdversarialMDP:
                 f"loss_parameters must have shape [K, H, d] = [K, {horizon}, {dim}] with K >= 1, "
                 f"got {theta.shape}"
             )
+        if self.delays is not None:
+            delays = np.asarray(self.delays)
+            if delays.shape != (theta.shape[0],) or not np.issubdtype(delays.dtype, np.integer):
+                raise ValueError(
+                    f"delays must be an integer array of shape [K] = [{theta.shape[0]}], got "
+                    f"{delays.dtype} {delays.shape}"
+                )
+            if delays.size and delays.min() < 0:
+                raise ValueError(f"delays must be >= 0; delays[{int(delays.argmin())}] < 0")
+            object.__setattr__(self, "delays", freeze(delays.astype(np.int64)))
         losses = np.einsum("sad,khd->khsa", self.dynamics.features, theta)
         check_unit_interval(losses, "losses")
+        # <phi, theta> of simplex features and theta = 1 can round to 1 + 2^-52: clip the rounding.
         object.__setattr__(self, "loss_parameters", freeze(theta))
-        object.__setattr__(self, "losses", freeze(losses))
+        object.__setattr__(self, "losses", freeze(np.clip(losses, 0.0, 1.0)))
+
+    @property
+    def structures(self) -> frozenset[str]:
+        """Structure tags it offers (``rltheory.algos.protocols.structures_of``): a loss sequence
+        over finite linear-MDP dynamics (plus ``"mixture"`` when the kernel is a linear mixture),
+        not fixed mean rewards (so not "finite-horizon")."""
+        tags = {"adversarial", "features", "tabular"}
+        if self.delays is not None:
+            tags.add("delayed")
+        if self.dynamics.mixture_basis is not None:
+            tags.add("mixture")
+        return frozenset(tags)
 
     @property
     def n_states(self) -> int:
@@ -144,6 +168,9 @@ def loss_sequence(
     episodes = np.arange(n_episodes)
     if kind == "iid":
         return rng.uniform(0.0, 1.0, size=(n_episodes, horizon, dim))
+    if kind == "stochastic":
+        mean = rng.uniform(0.0, 1.0, size=(horizon, dim))
+        return (rng.random((n_episodes, horizon, dim)) < mean).astype(float)
     if kind == "piecewise":
         pair = rng.uniform(0.0, 1.0, size=(2, horizon, dim))
         return pair[(episodes // switch_every) % 2]
@@ -164,8 +191,9 @@ def loss_sequence(
 @register_family(
     "adversarial-linear",
     gym_name="AdversarialLinear",
-    citation="Cassel & Rosenberg 2024 §2 (protocol); generator ours (brief §4.4)",
-    summary="oblivious loss sequence (iid/piecewise/drifting/anti-greedy) over a linear MDP",
+    citation="Cassel & Rosenberg 2024 §2 (protocol); the loss-sequence generator is ours",
+    summary="oblivious loss sequence (iid/stochastic/piecewise/drifting/anti-greedy), linear MDP",
+    memory=sizes.adversarial_linear,
 )
 def adversarial_linear(
     rng: np.random.Generator,
@@ -218,19 +246,27 @@ def hindsight_comparator(adv: AdversarialMDP) -> Solution:
     """Best fixed policy in hindsight: one minimizing backward induction on ``L = sum_k l^k``.
 
     ``min_pi sum_k V^{k,pi}_1 = min_pi V^pi_1(L)`` because ``V^{k,pi}_1 = <q^pi, l^k>`` is linear
-    in the loss (brief §4.4). ``v`` is the summed loss-to-go; ``policy [H, S]`` the comparator.
+    in the loss. ``v`` is the summed loss-to-go; ``policy [H, S]`` the comparator.
     """
     return best_in_hindsight(adv.dynamics, adv.losses)
 
 
-def prefix_hindsight_values(adv: AdversarialMDP) -> np.ndarray:
-    """``min_pi sum_{j <= k} V^{j,pi}_1`` for every prefix ``k`` (``[K]``).
+def prefix_hindsight_values(adv: AdversarialMDP, ends: np.ndarray | None = None) -> np.ndarray:
+    """``min_pi sum_{j <= k} V^{j,pi}_1`` for every prefix ``k`` (``[K]``), or for the prefixes
+    ending at the 0-based episodes ``ends`` (``[len(ends)]``).
 
     One minimizing backward induction on the prefix sums ``sum_{j<=k} l^j``, batched over ``k``.
     """
     cumulative = np.cumsum(adv.losses, axis=0)  # [K, H, S, A]
+    if ends is not None:
+        ends = np.asarray(ends, dtype=np.int64)
+        if ends.ndim != 1 or (ends.size and (ends.min() < 0 or ends.max() >= adv.n_episodes)):
+            raise ValueError(
+                f"ends must be a 1-d array of episodes in [0, {adv.n_episodes}), got {ends}"
+            )
+        cumulative = cumulative[ends]
     transitions = adv.dynamics.transitions
-    v_next = np.zeros((adv.n_episodes, adv.n_states))
+    v_next = np.zeros((cumulative.shape[0], adv.n_states))
     for h in range(adv.horizon - 1, -1, -1):
         v_next = (cumulative[:, h] + transitions.expect(v_next, h)).min(-1)
     return v_next @ adv.initial_distribution

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rltheory.envs import _common
+from rltheory.envs import _common, sizes
 from rltheory.envs.registry import register_family
 from rltheory.envs.transforms import one_hot_features
 from rltheory.mdp.models import FiniteHorizonMDP
@@ -16,7 +16,7 @@ from rltheory.mdp.transitions import DenseTransitions
 
 
 def riverswim_kernel(n_states: int) -> np.ndarray:
-    """RiverSwim kernel ``P[S, 2, S]`` (brief §3.5(c); Ayoub's ``make_riverSwim``).
+    """RiverSwim kernel ``P[S, 2, S]`` (Strehl & Littman 2008; Ayoub et al.'s ``make_riverSwim``).
 
     Action 0 (left): ``s -> max(0, s-1)``. Action 1 (right): interior ``s`` moves to ``s+1`` w.p.
     0.3, stays w.p. 0.6, moves to ``s-1`` w.p. 0.1; at ``s = 0`` stays w.p. 0.3 and moves to 1 w.p.
@@ -43,7 +43,7 @@ def riverswim_kernel(n_states: int) -> np.ndarray:
 def riverswim(
     rng: np.random.Generator, *, n_states: int = 5, horizon: int = 20
 ) -> FiniteHorizonMDP:
-    """RiverSwim (brief §3.5(c)) with one-hot features (``d = 2S``); deterministic, ignores rng.
+    """RiverSwim (Strehl & Littman 2008), one-hot phi (``d = 2S``); deterministic, ignores rng.
 
     Rewards ``r(0, left) = 0.005``, ``r(S-1, right) = 1``, else 0; start at state 0;
     time-homogeneous.
@@ -71,9 +71,10 @@ def deepsea_state(column: np.ndarray | int, row: np.ndarray | int, size: int) ->
     gym_name="DeepSea",
     citation="Osband et al. (bsuite DeepSea); Ayoub et al. UCRL-VTR testbed (deep_sea)",
     summary="DeepSea N x N grid, H = N, treasure at the bottom-right, rewards mapped to [0,1]",
+    memory=sizes.deepsea,
 )
 def deepsea(rng: np.random.Generator, *, size: int = 10) -> FiniteHorizonMDP:
-    """DeepSea of side ``N = size`` (brief §3.5(e)); deterministic, ignores rng.
+    """DeepSea of side ``N = size`` (Osband et al., bsuite); deterministic, ignores rng.
 
     State ``(column, row)`` has index ``row·N + column`` (:func:`deepsea_state`); start ``(0, 0)``;
     horizon ``N``. Every step the row increases by one; action 0 (left) moves to
@@ -130,7 +131,7 @@ def combination_lock(
     optimal_reward: float = 1.0,
     spawn_prob: float = 0.5,
 ) -> FiniteHorizonMDP:
-    """Latent-state diabolical combination lock (brief §3.5(f); Intrepid ``diabolical_combolock``).
+    """Latent-state diabolical combination lock (Misra et al. 2020; Intrepid's version).
 
     States are the latent types ``0, 1`` (good) and ``2`` (dead, absorbing); the level is the step
     h, so the kernel is time-inhomogeneous. Correct actions ``opt_a[h]`` (type 0) and

@@ -13,13 +13,18 @@ Rewards: the mean reward ``r_h(s, a)`` of the model (the one its values are comp
 minimized, rewards maximized); each ``reset`` advances the episode index ``k`` of the loss
 sequence. The exception is :class:`DelayedFeedbackEnv`, which withholds rewards (see there).
 
-Every family ``f`` is registered as ``rltheory/<f.gym_name>-v0`` by :func:`register_gym_envs`
-(called when :mod:`rltheory.envs` is imported), with keyword arguments ``seed`` (the construction
-rng ``numpy.random.default_rng(seed)``, default 0) and the family's parameters::
+Every family ``f`` is registered as ``rltheory/<f.gym_name>-v0`` when it is registered
+(:func:`~rltheory.envs.registry.register_family`; ``import rltheory`` registers the built-in
+ones), with keyword arguments ``seed`` (the construction rng ``numpy.random.default_rng(seed)``,
+default 0) and the family's parameters::
 
-    import gymnasium, rltheory.envs
+    import gymnasium, rltheory
     env = gymnasium.make("rltheory/RiverSwim-v0", n_states=6)
     env.unwrapped.model  # the exact FiniteHorizonMDP
+    envs = gymnasium.make_vec("rltheory/RiverSwim-v0", 8, vectorization_mode="vector_entry_point")
+
+``make_vec`` builds a :class:`~rltheory.envs.vector.ModelVectorEnv` (all copies stepped in one
+batched call, each with its own generator; bit-identical to the ``"sync"`` mode).
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ import numpy as np
 
 from rltheory.envs.adversarial import AdversarialMDP
 from rltheory.envs.delays import delays as draw_delays
-from rltheory.envs.registry import families, get_family
+from rltheory.envs.registry import get_family
+from rltheory.mdp.federated import FederatedMDP
 from rltheory.mdp.models import DiscountedMDP, FiniteHorizonMDP
 
 REWARD_CONVENTIONS = {
@@ -44,7 +50,8 @@ REWARD_CONVENTIONS = {
 
 
 class ModelEnv(gymnasium.Env):
-    """A gymnasium view of a FiniteHorizonMDP, DiscountedMDP or AdversarialMDP (module docstring).
+    """A gymnasium view of a FiniteHorizonMDP, DiscountedMDP or AdversarialMDP (module docstring),
+    or of one agent's MDP (``model.dynamics``) of a FederatedMDP.
 
     ``reset(options={"episode": k})`` starts episode ``k`` (the adversarial loss ``l^k``); a
     seeded ``reset`` restarts at episode 0, so the same seed and actions give the same
@@ -61,9 +68,12 @@ class ModelEnv(gymnasium.Env):
             dynamics, convention, limit = model.dynamics, "loss", model.n_episodes
         elif isinstance(model, FiniteHorizonMDP | DiscountedMDP):
             dynamics, convention, limit = model, "reward", None
+        elif isinstance(model, FederatedMDP):  # one agent's MDP per environment
+            dynamics, convention, limit = model.dynamics, "reward", None
         else:
             raise TypeError(
-                "ModelEnv needs a FiniteHorizonMDP, DiscountedMDP or AdversarialMDP, got "
+                "ModelEnv needs a FiniteHorizonMDP, DiscountedMDP, FederatedMDP or AdversarialMDP, "
+                "got "
                 f"{type(model).__name__}"
             )
         self.model = model
@@ -85,7 +95,7 @@ class ModelEnv(gymnasium.Env):
         """Rewards the env returns in ``episode``: ``[H, S, A]`` (``[S, A]`` discounted)."""
         if isinstance(self.model, AdversarialMDP):
             return self.model.episode_rewards(episode)
-        return self.model.rewards
+        return self._dynamics.rewards
 
     def _info(self) -> dict[str, Any]:
         info: dict[str, Any] = {"h": self.h, "episode": self.episode}
@@ -264,29 +274,7 @@ def make_delayed_feedback_env(
 
 DELAYED_FEEDBACK_ID = "rltheory/DelayedFeedback-v0"
 
-_RESERVED = {"family", "seed", "render_mode"}
-
-
-def register_gym_envs() -> list[str]:
-    """Register ``rltheory/<gym_name>-v0`` for every family not yet registered, and
-    :data:`DELAYED_FEEDBACK_ID`; returns the ids newly registered (idempotent)."""
-    new = []
-    for entry in families():
-        clash = _RESERVED & set(entry.defaults)
-        if clash:
-            raise ValueError(
-                f"family '{entry.id}' has parameter(s) {sorted(clash)} reserved by the gym layer"
-            )
-        if entry.gym_id not in gymnasium.registry:
-            gymnasium.register(
-                entry.gym_id,
-                entry_point="rltheory.envs.gym:make_family_env",
-                kwargs={"family": entry.id},
-            )
-            new.append(entry.gym_id)
-    if DELAYED_FEEDBACK_ID not in gymnasium.registry:
-        gymnasium.register(
-            DELAYED_FEEDBACK_ID, entry_point="rltheory.envs.gym:make_delayed_feedback_env"
-        )
-        new.append(DELAYED_FEEDBACK_ID)
-    return new
+if DELAYED_FEEDBACK_ID not in gymnasium.registry:
+    gymnasium.register(
+        DELAYED_FEEDBACK_ID, entry_point="rltheory.envs.gym:make_delayed_feedback_env"
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rltheory.envs import _common
+from rltheory.envs import _common, sizes
 from rltheory.envs.registry import register_family
 from rltheory.mdp.models import FiniteHorizonMDP
 from rltheory.mdp.transitions import LowRankTransitions
@@ -15,6 +15,7 @@ from rltheory.mdp.transitions import LowRankTransitions
     gym_name="RandomLinear",
     citation="Jin, Yang, Wang, Jordan 2020 (COLT), Example 2.2 (simplex features)",
     summary="random simplex linear MDP: Dirichlet features and measures, r = <phi, theta>",
+    memory=sizes.random_linear,
 )
 def random_linear(
     rng: np.random.Generator,

@@ -1,15 +1,15 @@
 """Linear mixture MDPs ``P_h(s'|s,a) = <phi(s'|s,a), theta_h>`` with known basis ``phi``.
 
-Normalisation (brief §3.4): ``||phi_V(s,a)||_2 <= 1`` for every ``V: S -> [0, 1]``, where
-``phi_V(s,a) = sum_s' phi(s'|s,a) V(s')``; ``metadata["B"] = max_h ||theta_h||_2`` is the norm
-bound the algorithms use (``lambda = d/B²`` and the confidence radii of HF-UCRL-VTR+).
+Normalisation: ``||phi_V(s,a)||_2 <= 1`` for every ``V: S -> [0, 1]``, where
+``phi_V(s,a) = sum_s' phi(s'|s,a) V(s')``; ``metadata["norm_bound"] = max_h ||theta_h||_2`` is the
+norm bound B the algorithms use (``lambda = d/B²`` and the confidence radii of HF-UCRL-VTR+).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from rltheory.envs import _common
+from rltheory.envs import _common, sizes
 from rltheory.envs.registry import get_family, register_family
 from rltheory.mdp.models import FiniteHorizonMDP
 from rltheory.mdp.transitions import LinearMixtureTransitions, LowRankTransitions
@@ -23,7 +23,7 @@ def hypercube_actions(n_coordinates: int) -> np.ndarray:
 
 
 def hard_instance_constants(dim: int, delta: float, n_episodes: int) -> dict[str, float]:
-    """Constants of the Zhou–Gu–Szepesvári hard instances (brief §3.5(a)/(b)).
+    """Constants of the Zhou–Gu–Szepesvári hard instances (COLT 2021; Zhou & Gu 2022).
 
     ``Delta = sqrt(delta/K)/(4 sqrt 2)``, ``alpha = sqrt(1/(1 + Delta(d-1)))``,
     ``beta = sqrt(Delta/(1 + Delta(d-1)))``. Raises ``ValueError`` unless
@@ -64,11 +64,17 @@ def _signs(rng: np.random.Generator, size: tuple[int, ...]) -> np.ndarray:
     gym_name="ZGSHardInstance",
     citation="Zhou, Gu, Szepesvári 2021 (COLT), arXiv:2012.08507, lower-bound instance",
     summary="chain x_1..x_H with exit x_{H+2} (reward 1), A = 2^(d-1), inhomogeneous mixture",
+    memory=sizes.zgs_hard,
 )
 def zgs_hard(
-    rng: np.random.Generator, *, dim: int = 5, horizon: int = 6, n_episodes: int = 10000
+    rng: np.random.Generator,
+    *,
+    dim: int = 5,
+    horizon: int = 6,
+    n_episodes: int = 10000,
+    encoding: str = "mixture",
 ) -> FiniteHorizonMDP:
-    """Zhou–Gu–Szepesvári hard linear mixture MDP (brief §3.5(a); uclaml ``HardToLearn``).
+    """Zhou–Gu–Szepesvári hard linear mixture MDP (COLT 2021; uclaml ``HardToLearn``).
 
     States ``x_1..x_{H+2}`` (index ``i-1``), start ``x_1``; actions ``{-1,+1}^{d-1}``
     (:func:`hypercube_actions`). ``delta = 1/H``; ``mu_h in {-Delta, +Delta}^{d-1}`` drawn
@@ -78,13 +84,22 @@ def zgs_hard(
     ``x_{H+1}``, ``x_{H+2}`` are absorbing with ``phi(x|x,a) = (alpha, 0)``.
     Reward 1 in ``x_{H+2}``, else 0 (per-step units).
     ``||theta_h|| = 1 + Delta(d-1)`` and ``||phi_V|| <= alpha² + (d-1)beta² = 1``.
+
+    ``encoding="linear"`` (for linear-MDP learners such as LSVI-UCB; this project's encoding,
+    not the paper's): the same learning problem as a linear MDP of dimension ``d+2``, see
+    :func:`_zgs_linear`. The same ``rng`` draw of ``mu_h`` is used by both encodings.
     """
     dim = _common.integer("dim", dim, minimum=2)
     horizon = _common.integer("horizon", horizon, minimum=2)
     n_episodes = _common.integer("n_episodes", n_episodes)
+    if encoding not in ("mixture", "linear"):
+        raise ValueError(f"parameter 'encoding' must be 'mixture' or 'linear', got {encoding!r}")
     constants = hard_instance_constants(dim, 1.0 / horizon, n_episodes)
     actions = hypercube_actions(dim - 1)
     n_states, n_actions = horizon + 2, actions.shape[0]
+    if encoding == "linear":
+        mu = constants["Delta"] * _signs(rng, (horizon, dim - 1))
+        return _zgs_linear(constants, actions, mu, horizon, n_episodes)
     cont, exit_, stay = _fork_features(constants, actions)
     chain = np.arange(horizon)
     basis = np.zeros((n_states, n_actions, n_states, dim))
@@ -105,7 +120,59 @@ def zgs_hard(
             "mu": mu,
             "actions": actions,
             "n_episodes": n_episodes,
-            "B": float(np.linalg.norm(theta, axis=1).max()),
+            "norm_bound": float(np.linalg.norm(theta, axis=1).max()),
+        },
+    )
+
+
+def _zgs_linear(
+    constants: dict[str, float], actions: np.ndarray, mu: np.ndarray, horizon: int, n_episodes: int
+) -> FiniteHorizonMDP:
+    """The ZGS hard instance as a linear MDP of dimension ``d+2`` (time-inhomogeneous).
+
+    ``phi(x_i, a) = (1, a)/sqrt d`` on every chain state, ``phi(x_{H+1}, .) = e_{d+1}``,
+    ``phi(x_{H+2}, .) = e_{d+2}``; at step h the chain's continuation leads to ``x_{h+2}``:
+    ``mu_h^(1) = sqrt d[(1-delta) δ_{x_{h+2}} + delta δ_{x_{H+2}}]``,
+    ``mu_h^(1+j) = sqrt d mu_{h,j} (δ_{x_{H+2}} - δ_{x_{h+2}})``, ``mu_h^(d+1) = δ_{x_{H+1}}``,
+    ``mu_h^(d+2) = δ_{x_{H+2}}``; ``theta_r = e_{d+2}``. From ``x_1`` the only chain state reachable
+    at step h is ``x_h``, where this kernel equals the mixture encoding's, so every policy has the
+    same trajectory law and value from ``x_1`` (the kernels differ only at unreachable
+    (step, state) pairs). Jin's TV norm of the measures is ``sqrt(d + 2 + 4d(d-1)Delta²)``, above
+    Jin's ``sqrt(d+2)`` by ``O(d²Delta²)`` (in metadata, as for ``hf-hard``)."""
+    dim = actions.shape[1] + 1
+    n_states, n_actions, root_d = horizon + 2, actions.shape[0], np.sqrt(dim)
+    delta, stop, exit_ = constants["delta"], horizon, horizon + 1
+    phi = np.zeros((n_states, n_actions, dim + 2))
+    phi[:horizon, :, 0] = 1.0 / root_d
+    phi[:horizon, :, 1:dim] = actions / root_d
+    phi[stop, :, dim], phi[exit_, :, dim + 1] = 1.0, 1.0
+    measures = np.zeros((horizon, dim + 2, n_states))
+    steps = np.arange(horizon)
+    measures[steps, 0, steps + 1] = root_d * (1.0 - delta)
+    measures[:, 0, exit_] = root_d * delta
+    measures[steps, 1:dim, steps + 1] = -root_d * mu
+    measures[:, 1:dim, exit_] += root_d * mu
+    measures[:, dim, stop], measures[:, dim + 1, exit_] = 1.0, 1.0
+    theta_r = np.zeros(dim + 2)
+    theta_r[-1] = 1.0
+    rewards = np.zeros((horizon, n_states, n_actions))
+    rewards[:, exit_] = 1.0
+    tv_norm = float(np.linalg.norm(np.abs(measures).sum(axis=2), axis=1).max())
+    return FiniteHorizonMDP(
+        LowRankTransitions(phi, measures),
+        rewards,
+        _common.point_mass(0, n_states),
+        reward_parameters=np.broadcast_to(theta_r, (horizon, dim + 2)),
+        name=f"zgs-hard(d={dim}, H={horizon}, K={n_episodes}, linear)",
+        metadata={
+            **constants,
+            "mu": mu,
+            "actions": actions,
+            "n_episodes": n_episodes,
+            "encoding": "linear",
+            "mu_tv_norm": tv_norm,
+            "mu_norm_bound": float(np.sqrt(dim + 2)),
+            "mu_norm_ratio": tv_norm / float(np.sqrt(dim + 2)),
         },
     )
 
@@ -124,7 +191,7 @@ def hf_hard(
     n_episodes: int = 1000,
     encoding: str = "mixture",
 ) -> FiniteHorizonMDP:
-    """Horizon-free hard instance (brief §3.5(b)), time-homogeneous, start ``x1``.
+    """Horizon-free hard instance (Zhou & Gu 2022), time-homogeneous, start ``x1``.
 
     ``P(x3|x1,a) = delta + <mu,a>``, ``P(x2|x1,a) = 1 - delta - <mu,a>``, ``x2``/``x3`` absorbing;
     ``delta = 1/6``, ``mu in {-Delta, +Delta}^{d-1}`` drawn uniformly; ``r(x3,.) = 1/H``.
@@ -135,7 +202,7 @@ def hf_hard(
     ``mu_{d+1} = δ_x2``, ``mu_{d+2} = δ_x3``, ``theta_r = e_{d+2}/H``. The same draw of ``mu``
     gives the same kernel in both encodings. Jin's TV norm of the measures is
     ``sqrt(d + 2 + 4d(d-1)Delta²)``: above Jin's ``sqrt(d+2)`` for this dimension by
-    ``O(d²Delta²)`` and above ``sqrt d`` by the brief's O(1) factor; both are in metadata.
+    ``O(d²Delta²)`` and above ``sqrt d`` by an O(1) factor; both are in metadata.
     """
     dim = _common.integer("dim", dim, minimum=2)
     horizon = _common.integer("horizon", horizon)
@@ -156,7 +223,7 @@ def hf_hard(
         basis[0, :, 1], basis[0, :, 2] = cont, exit_
         basis[1, :, 1], basis[2, :, 2] = stay, stay
         theta = np.concatenate([[1.0 / constants["alpha"]], mu / constants["beta"]])
-        metadata.update(encoding="mixture", B=float(np.linalg.norm(theta)))
+        metadata.update(encoding="mixture", norm_bound=float(np.linalg.norm(theta)))
         return FiniteHorizonMDP(
             LinearMixtureTransitions(basis, theta),
             rewards,
@@ -199,6 +266,7 @@ def hf_hard(
     gym_name="RandomLinearMixture",
     citation="random linear mixture MDP (Ayoub et al. 2020; Zhou, Gu, Szepesvári 2021 setting)",
     summary="random linear mixture: Dirichlet basis distributions, simplex weights, ||phi_V|| <= 1",
+    memory=sizes.random_mixture,
 )
 def random_mixture(
     rng: np.random.Generator,
@@ -238,14 +306,17 @@ def random_mixture(
         np.broadcast_to(rewards, (horizon, n_states, n_actions)),
         _common.point_mass(0, n_states),
         name=f"random-mixture(S={n_states}, A={n_actions}, d={dim}, H={horizon})",
-        metadata={"homogeneous": homogeneous, "B": float(np.linalg.norm(theta, axis=1).max())},
+        metadata={
+            "homogeneous": homogeneous,
+            "norm_bound": float(np.linalg.norm(theta, axis=1).max()),
+        },
     )
 
 
 @register_family(
     "tabular-mixture",
     gym_name="TabularMixture",
-    citation="tabular model as a linear mixture, normalised as in brief §3.4 pitfall 6",
+    citation="tabular model as a linear mixture, normalised so that ||phi_V(s,a)||_2 <= 1",
     summary="tabular base family as a linear mixture: phi(s'|s,a) = e_(s,a,s')/sqrt S, d = S²A",
 )
 def tabular_mixture(
@@ -288,6 +359,6 @@ def tabular_mixture(
             **model.metadata,
             "base": base,
             "encoding": "phi(s'|s,a) = e_(s,a,s')/sqrt(S), theta = sqrt(S) vec(P)",
-            "B": float(np.linalg.norm(theta, axis=1).max()),
+            "norm_bound": float(np.linalg.norm(theta, axis=1).max()),
         },
     )

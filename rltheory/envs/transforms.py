@@ -3,7 +3,9 @@
 - ``one-hot-features``: tabular-as-linear for any model (Jin et al. 2020, Example 2.1):
   ``phi(s,a) = e_(s,a)``, ``d = S·A``, ``theta_h = vec(r_h)``.
 - ``unit-total-reward``: rewards divided by H, so every trajectory's total reward is <= 1
-  (the horizon-free normalisation of Zhou & Gu 2022, brief §3.1).
+  (the horizon-free normalisation of Zhou & Gu 2022).
+- ``bernoulli-rewards``, ``gaussian-rewards``, ``gaussian-rewards-clipped``: noisy reward
+  observations around the model's means (:mod:`rltheory.envs.noise`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from rltheory.envs.noise import NOISE_TRANSFORMS
 from rltheory.mdp.models import DiscountedMDP, FiniteHorizonMDP
 
 Model = FiniteHorizonMDP | DiscountedMDP
@@ -41,7 +44,7 @@ def unit_total_reward(model: FiniteHorizonMDP) -> FiniteHorizonMDP:
     """Rewards ``r_h / H`` (and ``theta_h / H``): every trajectory's total reward is <= 1.
 
     Per-step rewards lie in [0, 1], so any H-step trajectory collects at most H; after the map it
-    collects at most 1 surely, not only in expectation (brief §3.1). Values and regrets scale by
+    collects at most 1 surely, not only in expectation. Values and regrets scale by
     ``1/H``; ``metadata["reward_scale"]`` accumulates the factor.
     """
     if not isinstance(model, FiniteHorizonMDP):
@@ -64,6 +67,7 @@ def unit_total_reward(model: FiniteHorizonMDP) -> FiniteHorizonMDP:
 TRANSFORMS: dict[str, Callable[..., Model]] = {
     "one-hot-features": one_hot_features,
     "unit-total-reward": unit_total_reward,
+    **NOISE_TRANSFORMS,
 }
 """Transforms by the names specs use."""
 

@@ -6,7 +6,13 @@ demand so that running cells does not load matplotlib.
 
 from rltheory.experiments.errors import SpecError, UsageError
 from rltheory.experiments.results import ResultsError, load_results
-from rltheory.experiments.runner import BACKENDS, CellFailedError, run_cell, run_experiment
+from rltheory.experiments.runner import (
+    BACKENDS,
+    CellFailedError,
+    Terminated,
+    run_cell,
+    run_experiment,
+)
 from rltheory.experiments.spec import ExperimentSpec, load_spec, spec_from_dict
 
 __all__ = [
@@ -15,6 +21,7 @@ __all__ = [
     "ExperimentSpec",
     "ResultsError",
     "SpecError",
+    "Terminated",
     "UsageError",
     "load_results",
     "load_spec",

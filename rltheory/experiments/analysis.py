@@ -13,7 +13,7 @@ resamples seeds and refits. The same fit of the final value against a swept para
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,19 +133,44 @@ def fitted_constant(measured: np.ndarray, shape: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class BoundCurve:
-    """A bound drawn beside a measured curve: ``values`` at the curve's axis points."""
+    """A bound drawn beside a measured curve with its stated constant: ``values`` at the
+    curve's axis points."""
 
     bound: Bound
     values: np.ndarray
     constant: float
-    fitted: bool
+
+    @property
+    def whose(self) -> str:
+        """Whose constant: the paper's or this project's own."""
+        return "project's own" if self.bound.constant_source == "project" else "paper"
+
+    @property
+    def short_label(self) -> str:
+        """Kind, theorem and whose constant (for legends)."""
+        return f"{self.bound.kind}: {self.bound.theorem} ({self.whose} constant {self.constant:g})"
 
     @property
     def label(self) -> str:
-        name = self.bound.id
-        if self.fitted:
-            return f"{self.bound.kind} bound {name} (shape × fitted C={self.constant:.3g})"
-        return f"{self.bound.kind} bound {name} (paper constant {self.constant:g})"
+        return (
+            f"{self.bound.kind} bound {self.bound.theorem} ({self.bound.id}; {self.whose} "
+            f"constant {self.constant:g})"
+        )
+
+
+@dataclass(frozen=True)
+class BoundRatio:
+    """Measured mean over a bound's shape (a bound without a stated constant), scaled by the
+    constant fitted on the tail so the tail sits near 1: flat ⇔ the measured rate is the
+    bound's."""
+
+    bound: Bound
+    ratio: np.ndarray
+    constant: float
+
+    @property
+    def label(self) -> str:
+        return f"mean / shape of {self.bound.theorem} ({self.bound.id}; no constant stated)"
 
 
 @dataclass(frozen=True)
@@ -167,20 +192,53 @@ class CurveSummary:
     params: Mapping[str, Any]
     bounds: tuple[BoundCurve, ...] = ()
     skipped_bounds: tuple[str, ...] = field(default_factory=tuple)
+    ratios: tuple[BoundRatio, ...] = ()
+    quantile: np.ndarray | None = None
+    """The ``quantile_level`` quantile over seeds of the curve at each point (high-probability
+    bounds hold for that quantile, not for the mean)."""
+    quantile_level: float = 0.95
 
     quantity: str = "K"
+    bound_slope: float | None = None
+    """Local log-log slope of the main upper bound's shape (log factors included) over the
+    same tail window as :attr:`exponent`: the like-for-like "proven" exponent."""
+    voided: str = ""
+    """The model's violated assumptions that void the main bound (empty if none)."""
+    bound_name: str = ""
+    """The main bound's theorem (author, year, theorem number)."""
 
     @property
     def proven_exponent(self) -> float | None:
-        """The axis exponent of the algorithm's main upper bound (None when none is known)."""
+        """The leading axis exponent of the algorithm's main upper bound (logs ignored; None
+        when none is known)."""
         return proven_exponent(self.algorithm, self.quantity, self.params)
 
 
-def proven_exponent(algorithm: str, quantity: str, params: Mapping[str, Any]) -> float | None:
-    """Exponent in ``quantity`` of the first upper bound listed for ``algorithm`` that applies
-    to the run and states one (its main theorem first)."""
+def main_bound(algorithm: str, quantity: str, params: Mapping[str, Any]) -> Bound | None:
+    """The first upper bound listed for ``algorithm`` that applies to the run and states an
+    exponent in ``quantity`` (its main theorem first)."""
     uppers = (b for b in bounds_for(algorithm) if b.kind == "upper" and b.applies(params))
-    return next((float(b.exponents[quantity]) for b in uppers if quantity in b.exponents), None)
+    return next((b for b in uppers if quantity in b.exponents), None)
+
+
+def proven_exponent(algorithm: str, quantity: str, params: Mapping[str, Any]) -> float | None:
+    """Leading exponent in ``quantity`` of the algorithm's main upper bound (logs ignored)."""
+    bound = main_bound(algorithm, quantity, params)
+    return None if bound is None else float(bound.exponents[quantity])
+
+
+def bound_slope(bound: Bound | None, x: np.ndarray, q: Mapping[str, Any]) -> float | None:
+    """Least-squares log-log slope of ``bound``'s shape at the quantities ``q`` against ``x``
+    (log factors included): the exponent the theorem predicts over exactly that window."""
+    if bound is None or np.unique(x).size < 2:
+        return None
+    try:
+        shape = bound.shape_at(q)
+    except (ValueError, KeyError, TypeError):
+        return None
+    if shape.shape != np.shape(x) or not np.all(shape > 0):
+        return None
+    return float(log_slope(x, shape))
 
 
 RUN_PREFIX = "run."
@@ -207,19 +265,41 @@ def bound_params(rows: pd.DataFrame) -> dict[str, Any]:
     return params
 
 
+VIOLATED = "assumptions.violated"
+"""Column listing the model's violated normalisations (:mod:`rltheory.envs.assumptions`)."""
+
+
+def violated_assumptions(rows: pd.DataFrame) -> frozenset[str]:
+    """Ids of the assumptions the curve's model violates (from its rows)."""
+    if VIOLATED not in rows:
+        return frozenset()
+    return frozenset(i for text in rows[VIOLATED].dropna().unique() for i in text.split(",") if i)
+
+
+def voided_by(bound: Bound | None, violated: frozenset[str]) -> str:
+    """The violated assumptions that void ``bound`` (comma-separated; empty if none)."""
+    return "" if bound is None else ",".join(sorted(set(bound.assumes) & violated))
+
+
 def overlay_bounds(
     algorithm: str,
     q: Mapping[str, Any],
     mean: np.ndarray,
     tail: np.ndarray,
-) -> tuple[tuple[BoundCurve, ...], tuple[str, ...]]:
+    violated: frozenset[str] = frozenset(),
+) -> tuple[tuple[BoundCurve, ...], tuple[BoundRatio, ...], tuple[str, ...]]:
     """Each applicable bound of ``algorithm`` at the quantities ``q`` (the protocol's axis
-    quantity an array): with the paper's constant when given; else, for upper bounds, its shape
-    times the constant fitted to ``mean`` by least squares in log space over the ``tail`` (lower
-    bounds need the paper's constant). Bounds not drawn are returned by id with the reason."""
-    curves, skipped = [], []
+    quantity an array): drawn with its stated constant when it has one; else, for upper
+    bounds, the ratio ``mean / (C shape)`` with ``C`` fitted on the ``tail`` (never a shape with
+    a fitted constant drawn through the data; lower bounds without a constant say nothing).
+    A bound whose assumption the model ``violated`` is void and not drawn. Bounds not drawn
+    are returned by id with the reason."""
+    curves, ratios, skipped = [], [], []
     for bound in bounds_for(algorithm):
         if not bound.applies(q):
+            continue
+        if voided_by(bound, violated):
+            skipped.append(f"{bound.id}: void, the model violates {voided_by(bound, violated)}")
             continue
         try:
             shape = bound.shape_at(q)
@@ -227,17 +307,16 @@ def overlay_bounds(
             skipped.append(f"{bound.id}: {error}")
             continue
         if bound.constant is not None:
-            curves.append(BoundCurve(bound, bound.constant * shape, bound.constant, False))
+            curves.append(BoundCurve(bound, bound.constant * shape, bound.constant))
         elif bound.kind == "lower":
-            # A lower bound scaled to the data by a fitted constant carries no information.
             skipped.append(f"{bound.id}: lower bound without a constant in the paper")
         else:
             constant = fitted_constant(mean[tail], shape[tail])
             if np.isfinite(constant):
-                curves.append(BoundCurve(bound, constant * shape, constant, True))
+                ratios.append(BoundRatio(bound, mean / (constant * shape), constant))
             else:
-                skipped.append(f"{bound.id}: no positive regret to fit a constant to")
-    return tuple(curves), tuple(skipped)
+                skipped.append(f"{bound.id}: no positive regret to compare the shape with")
+    return tuple(curves), tuple(ratios), tuple(skipped)
 
 
 def curve_samples(rows: pd.DataFrame, x: str, column: str):
@@ -273,7 +352,11 @@ def summarize(
         params = bound_params(rows)
         algorithm = str(rows[R.ALGORITHM].iloc[0])
         q = protocol.quantities(x, params)
-        curves, skipped = overlay_bounds(algorithm, q, mean, mask)
+        violated = violated_assumptions(rows)
+        curves, ratios, skipped = overlay_bounds(algorithm, q, mean, mask, violated)
+        level = 1.0 - failure_probability(params)
+        main = main_bound(algorithm, protocol.axis.quantity, params)
+        slope = bound_slope(main, x[mask], protocol.quantities(x[mask], params))
         summaries.append(
             CurveSummary(
                 setting,
@@ -291,107 +374,26 @@ def summarize(
                 params,
                 curves,
                 skipped,
-                protocol.axis.quantity,
+                ratios=ratios,
+                quantile=np.quantile(samples, level, axis=0),
+                quantile_level=level,
+                quantity=protocol.axis.quantity,
+                bound_slope=slope,
+                voided=voided_by(main, violated),
+                bound_name="" if main is None else main.theorem,
             )
         )
     return summaries
 
 
-@dataclass(frozen=True)
-class RateSummary:
-    """Final regret against a swept quantity for one algorithm variant and its fitted rate."""
-
-    parameter: str
-    quantity: str
-    group: str
-    label: str
-    algorithm: str
-    x: np.ndarray
-    mean: np.ndarray
-    low: np.ndarray
-    high: np.ndarray
-    exponent: Interval
-    proven: float | None
+FAILURE_PROBABILITIES = ("p", "delta")
+"""Config names of a high-probability bound's failure probability (first found is used)."""
 
 
-def swept_quantity(frame: pd.DataFrame, parameter: str) -> tuple[str, str]:
-    """``(column, name)`` of the x-axis for a swept env parameter: the model size (``d``,
-    ``H``, ``S``, ``A``) that varies one-to-one with it when there is one (so the proven
-    exponent in that size applies), else the parameter itself."""
-    column = R.ENV_PREFIX + parameter
-    n_values = frame[column].nunique()
-    for name, size in R.MODEL_SIZES.items():
-        per_value = frame.groupby(column)[size].nunique()
-        if n_values > 1 and (per_value == 1).all() and frame[size].nunique() == n_values:
-            return size, name
-    return column, parameter
-
-
-def rates(
-    frame: pd.DataFrame,
-    protocol: Protocol,
-    parameters: Sequence[str],
-    *,
-    confidence: float,
-    resamples: int,
-    bootstrap_seed: int,
-) -> list[RateSummary]:
-    """For each swept env parameter: per (other settings, label) the protocol's bounded metric
-    at the last axis point against the parameter's quantity, with the log-log exponent and its
-    bootstrap interval (seeds resampled jointly across the parameter values)."""
-    out = []
-    axis, value = protocol.axis.column, protocol.metric.bounded
-    final = frame[frame[axis] == frame.groupby(R.CELL)[axis].transform("max")]
-    for parameter in parameters:
-        column = R.ENV_PREFIX + parameter
-        if column not in final:
-            continue
-        rows_with = final[final[column].notna()]
-        x_column, quantity = swept_quantity(rows_with, parameter)
-        others = [
-            c
-            for c in rows_with.columns
-            if c.startswith(R.ENV_PREFIX)
-            and c != column
-            and rows_with[c].notna().any()
-            and (rows_with[c].astype(str) != "").any()
-        ]
-        group_key = (
-            rows_with[R.ENV]
-            .astype(str)
-            .str.cat(
-                [c.removeprefix(R.ENV_PREFIX) + "=" + rows_with[c].astype(str) for c in others],
-                sep=" ",
-            )
-        )
-        for index, ((group, label), rows) in enumerate(
-            rows_with.groupby([group_key, R.LABEL], sort=True)
-        ):
-            table = rows.pivot_table(
-                index=SEED, columns=x_column, values=value, aggfunc="first"
-            ).dropna(axis=0)
-            if table.shape[1] < 2 or table.shape[0] < 1:
-                continue
-            rng = np.random.default_rng([bootstrap_seed, 1000 + index])
-            x = table.columns.to_numpy(dtype=float)
-            samples = table.to_numpy(dtype=float)
-            mean, low, high = mean_band(samples, confidence, resamples, rng)
-            exponent = fit_exponent(x, samples, confidence, resamples, rng)
-            algorithm = str(rows[R.ALGORITHM].iloc[0])
-            proven = proven_exponent(algorithm, quantity, bound_params(rows))
-            out.append(
-                RateSummary(
-                    parameter,
-                    quantity,
-                    group,
-                    label,
-                    algorithm,
-                    x,
-                    mean,
-                    low,
-                    high,
-                    exponent,
-                    proven,
-                )
-            )
-    return out
+def failure_probability(params: Mapping[str, Any]) -> float:
+    """The run's failure probability p (``p`` or ``delta`` in its config), else 0.05."""
+    for name in FAILURE_PROBABILITIES:
+        value = params.get(name)
+        if isinstance(value, int | float) and 0.0 < float(value) < 1.0:
+            return float(value)
+    return 0.05

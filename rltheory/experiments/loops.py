@@ -17,6 +17,7 @@ import numpy as np
 
 from rltheory.algos.protocols import OnlineAlgorithm, Problem
 from rltheory.algos.registry import AlgorithmEntry
+from rltheory.envs.noise import reward_noise
 from rltheory.mdp import FiniteHorizonMDP, draw_uniforms, evaluate, optimal, rollout_from_uniforms
 
 
@@ -82,6 +83,9 @@ def run_online(
     roll it out once per seed, and hand the trajectories to ``algorithm.update``.
 
     ``callback(k, algorithm)``, if given, runs after each update (progress, checks in tests).
+    A model with reward noise (:mod:`rltheory.envs.noise`) hands the learner noisy observed
+    rewards, drawn from each seed's environment generator after its transitions; the regret is
+    still computed on the mean rewards.
     ``exact_regret=False`` skips the evaluation (regret is NaN): the learner's own loop, for
     timing it apart from the accounting.
     """
@@ -91,6 +95,7 @@ def run_online(
             f"algorithm runs {algorithm.n_seeds} seeds but {n_seeds} environment generators given"
         )
     v_star = optimal(model).v[0] if exact_regret else None
+    noise = reward_noise(model)
     seeds = np.arange(n_seeds)
     regret = np.full((n_seeds, n_episodes), np.nan)
     initial = np.empty((n_seeds, n_episodes), dtype=np.int64)
@@ -104,10 +109,12 @@ def run_online(
             v_pi = evaluate(model, policy)[:, 0, :]  # [B, S]
             regret[:, k] = v_star[s1] - v_pi[seeds, s1]
         initial[:, k] = s1
-        returns[:, k] = batch.rewards[:, 0].sum(-1)
-        algorithm.update(
-            type(batch)(batch.states[:, 0], batch.actions[:, 0], batch.rewards[:, 0], episode=k)
+        observed = (
+            batch.rewards[:, 0] if noise is None else noise.sample(batch.rewards[:, 0], env_rngs)
         )
+        returns[:, k] = observed.sum(-1)
+        algorithm.update(type(batch)(batch.states[:, 0], batch.actions[:, 0], observed, episode=k))
+        algorithm.episode = k + 1  # the loop, not each learner, counts the episodes fed in
         if callback is not None:
             callback(k, algorithm)
     return OnlineRun(regret, initial, returns, time.perf_counter() - start)

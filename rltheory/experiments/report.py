@@ -5,18 +5,34 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from rltheory.experiments import results as R
-from rltheory.experiments.analysis import CurveSummary, RateSummary, rates, summarize
+from rltheory.experiments.analysis import CurveSummary, summarize
+from rltheory.experiments.monitoring import (
+    constants_by_curve,
+    lemma_lines,
+    monitor_figure,
+    monitor_summaries,
+    monitor_table,
+)
 from rltheory.experiments.plots import rate_figure, regret_figure
 from rltheory.experiments.protocols import Protocol
+from rltheory.experiments.rates import RateSummary, episode_rates, rates
 
 REPORT_DIR = "report"
+MONITOR_TEXT = (
+    "Each theorem holds on an event (a concentration inequality at every episode, step, state "
+    "and action simultaneously) of probability at least 1 - p; it is evaluated exactly on the "
+    "model at the monitored checkpoints, for the learner's state after the episodes so far. "
+    "'Fraction of seeds' counts the seeds in which it held at every monitored checkpoint, with "
+    "an exact binomial (Clopper-Pearson) interval; at the theory constants it must reach 1 - p, "
+    "at tuned constants no probability is guaranteed.",
+)
 
 
 @dataclass(frozen=True)
@@ -29,15 +45,20 @@ class Report:
     summary: pd.DataFrame
     rates: pd.DataFrame
     missing_cells: int
+    monitors: pd.DataFrame
+    skipped_cells: tuple[tuple[str, str], ...] = ()
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:80]
 
 
-def summary_table(summaries: Sequence[CurveSummary]) -> pd.DataFrame:
-    """One row per (setting, label): measured exponent ± CI, proven exponent, final value ±
-    CI, compute time, and the bounds drawn (or why not)."""
+def summary_table(
+    summaries: Sequence[CurveSummary], constants: Mapping[tuple[str, str], str] | None = None
+) -> pd.DataFrame:
+    """One row per (setting, label): the constants run, measured exponent ± CI beside the main
+    bound's local slope over the same window (log factors included) and its leading exponent,
+    final value ± CI, compute time, and the bounds drawn (or why not)."""
     rows = []
     for s in summaries:
         proven = s.proven_exponent
@@ -46,15 +67,20 @@ def summary_table(summaries: Sequence[CurveSummary]) -> pd.DataFrame:
                 "setting": s.setting,
                 "algorithm": s.algorithm,
                 "label": s.label,
+                "constants": (constants or {}).get((s.setting, s.label), "-"),
                 "seeds": s.n_seeds,
                 s.quantity: int(s.x[-1]),
                 "measured exponent [CI]": s.exponent.format(3),
                 f"fit from {s.quantity}": s.tail_start,
-                "proven exponent": "n/a" if proven is None else f"{proven:g}",
+                "bound's local slope (same window)": _number(s.bound_slope, s.voided),
+                "bound's leading exponent": "n/a" if proven is None else f"{proven:g}",
                 "final value [CI]": s.final.format(4),
+                "final (1-p)-quantile over seeds": _quantile(s),
                 "time (s)": f"{s.seconds:.3g}",
                 "bounds": "; ".join(
-                    [b.label for b in s.bounds] + [f"not drawn: {m}" for m in s.skipped_bounds]
+                    [b.label for b in s.bounds]
+                    + [f"ratio panel: {r.label}" for r in s.ratios]
+                    + [f"not drawn: {m}" for m in s.skipped_bounds]
                 )
                 or "none known",
             }
@@ -74,10 +100,25 @@ def rate_table(rate_summaries: Sequence[RateSummary]) -> pd.DataFrame:
                 "label": r.label,
                 "values": ", ".join(f"{v:g}" for v in r.x),
                 "measured exponent [CI]": r.exponent.format(3),
-                "proven exponent": "n/a" if r.proven is None else f"{r.proven:g}",
+                "bound's slope over the same values": _number(r.bound_slope, r.voided),
+                "bound's leading exponent": "n/a" if r.proven is None else f"{r.proven:g}",
             }
         )
     return pd.DataFrame(rows)
+
+
+def _quantile(s: CurveSummary) -> str:
+    """The last point's ``quantile_level`` quantile over seeds, with the level and seed count
+    (a high-probability bound bounds this, not the mean)."""
+    if s.quantile is None:
+        return "n/a"
+    few = " = max, too few seeds" if s.n_seeds < 1 / (1 - s.quantile_level) else ""
+    return f"{s.quantile[-1]:.4g} ({s.quantile_level:g}, {s.n_seeds} seeds{few})"
+
+
+def _number(value: float | None, voided: str = "") -> str:
+    text = "n/a" if value is None or not pd.notna(value) else f"{value:.3g}"
+    return f"{text} (void: model violates {voided})" if voided else text
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
@@ -112,10 +153,15 @@ def make_report(directory: str | Path) -> Report:
     swept = spec.swept_env_params()
     wanted = "regret_vs_param" in options.kinds
     rate_summaries = rates(frame, protocol, swept, **stats) if wanted else []
+    if isinstance(spec.settings.get("episodes"), list):  # a minimax-rate sweep over K
+        tied = list(spec.settings.get("tie", {}))
+        rate_summaries += episode_rates(frame, protocol, tied, **stats)
+        swept = [*swept, "episodes"]
+    monitors = monitor_summaries(frame, protocol.axis.column, options.confidence)
     labels = (protocol.axis.label, protocol.metric.label)
     out = directory / REPORT_DIR
     figures: list[Path] = []
-    if {"regret_vs_episodes", "loglog"} & set(options.kinds):
+    if {"regret_vs_episodes", "loglog", "bound_ratio"} & set(options.kinds):
         for setting in dict.fromkeys(s.setting for s in summaries):
             group = [s for s in summaries if s.setting == setting]
             figures += regret_figure(
@@ -126,6 +172,13 @@ def make_report(directory: str | Path) -> Report:
                 options.confidence,
                 labels,
             )
+    for setting in dict.fromkeys(m.setting for m in monitors):
+        figures += monitor_figure(
+            [m for m in monitors if m.setting == setting],
+            f"{spec.name}: proof events, {setting}",
+            out / f"monitor-{_slug(setting)}",
+            protocol.axis.label,
+        )
     for parameter in swept:
         chosen = [r for r in rate_summaries if r.parameter == parameter]
         if chosen:
@@ -135,10 +188,14 @@ def make_report(directory: str | Path) -> Report:
                 out / f"rate-{_slug(parameter)}",
                 f"{protocol.metric.label} at the last {protocol.axis.label}",
             )
-    summary, rate_frame = summary_table(summaries), rate_table(rate_summaries)
+    summary = summary_table(summaries, constants_by_curve(frame))
+    rate_frame = rate_table(rate_summaries)
+    monitor_frame = monitor_table(monitors)
     missing = int(frame.attrs.get("missing_cells", 0))
     markdown_path, html_path = out / "summary.md", out / "summary.html"
+    skipped = tuple(frame.attrs.get("skipped_cells", ()))
     header = _header(manifest, protocol, missing, options.tail, frame.attrs.get("provenance", {}))
+    header += [f"SKIPPED {name}: {reason}; re-run to recompute it." for name, reason in skipped]
     markdown = "\n".join(
         [
             f"# {spec.name}",
@@ -151,6 +208,12 @@ def make_report(directory: str | Path) -> Report:
             "## Rates in swept parameters",
             "",
             markdown_table(rate_frame),
+            "## Proof events (monitors)",
+            "",
+            *MONITOR_TEXT,
+            *lemma_lines(monitors),
+            "",
+            markdown_table(monitor_frame),
             "## Figures",
             "",
             *[f"![{p.stem}]({p.name})" for p in figures if p.suffix == ".png"],
@@ -170,11 +233,15 @@ def make_report(directory: str | Path) -> Report:
         f"</title></head><body>\n<h1>{html.escape(spec.name)}</h1>\n{body}"
         f"<h2>{html.escape(protocol.metric.label.capitalize())} against "
         f"{html.escape(protocol.axis.label)}</h2>\n{summary.to_html(index=False)}\n"
-        f"<h2>Rates in swept parameters</h2>\n{rate_frame.to_html(index=False)}\n{images}"
+        f"<h2>Rates in swept parameters</h2>\n{rate_frame.to_html(index=False)}\n"
+        f"<h2>Proof events (monitors)</h2>\n<p>{html.escape(' '.join(MONITOR_TEXT))}</p>\n"
+        f"{monitor_frame.to_html(index=False)}\n{images}"
         "</body></html>\n"
     )
     R.atomic_write(html_path, lambda tmp: tmp.write_text(page))
-    return Report(figures, markdown_path, html_path, summary, rate_frame, missing)
+    return Report(
+        figures, markdown_path, html_path, summary, rate_frame, missing, monitor_frame, skipped
+    )
 
 
 def _header(

@@ -14,9 +14,9 @@ import getpass
 import json
 import os
 import platform
+import secrets
 import socket
 import subprocess
-import tempfile
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import cache
@@ -52,6 +52,7 @@ CELLS_DIR = "cells"
 SPEC_HASH_KEY = b"rltheory.spec_hash"
 CELL_KEY = b"rltheory.cell"
 PROVENANCE_KEY = b"rltheory.provenance"
+TMP_SUFFIX = ".tmp"
 PACKAGES = ("rltheory", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "dask", "distributed")
 
 
@@ -61,15 +62,16 @@ class ResultsError(RuntimeError):
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` on a temporary file next to ``path``, then rename it onto ``path``
-    (``os.replace`` is atomic on POSIX): readers see the old file or the new one, never half."""
+    (``os.replace`` is atomic on POSIX): readers see the old file or the new one, never half.
+    The file gets the usual permissions (``0o666`` less the umask, like any new file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}{TMP_SUFFIX}"
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     try:
-        write(Path(tmp))
+        write(tmp)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -123,9 +125,26 @@ def cell_path(directory: Path, cell: Cell) -> Path:
     return Path(directory) / CELLS_DIR / f"{cell.key}.parquet"
 
 
+def unreadable_reason(path: Path) -> str | None:
+    """Why the cell file at ``path`` cannot be read (empty, truncated, not Parquet, no cell
+    tags), or None when the whole table reads."""
+    try:
+        if path.stat().st_size == 0:
+            return "empty file (0 bytes)"
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as error:
+        return f"unreadable Parquet ({type(error).__name__}: {error})"
+    if CELL_KEY not in (table.schema.metadata or {}):
+        return "no rltheory cell tags in its metadata"
+    return None
+
+
 def cell_tags(path: Path) -> tuple[str | None, str | None]:
-    """``(spec hash, cell key)`` stored in a cell file (None when absent)."""
-    tags = pq.read_schema(path).metadata or {}
+    """``(spec hash, cell key)`` stored in a cell file (None when absent or unreadable)."""
+    try:
+        tags = pq.read_schema(path).metadata or {}
+    except (OSError, pa.ArrowException):
+        return (None, None)
     spec_hash, key = tags.get(SPEC_HASH_KEY), tags.get(CELL_KEY)
     return (spec_hash.decode() if spec_hash else None, key.decode() if key else None)
 
@@ -233,6 +252,8 @@ def load_results(directory: Path) -> tuple[pd.DataFrame, dict[str, Any], Experim
 
     Refuses (``ResultsError``) when the manifest's spec does not hash to its ``spec_hash``, when
     a cell file carries another spec hash or is not a cell of the spec, or when no cell finished.
+    Cell files that cannot be read are skipped: ``frame.attrs["skipped_cells"]`` lists
+    ``(file, reason)`` for each.
     """
     directory = Path(directory)
     manifest = read_manifest(directory)
@@ -245,8 +266,12 @@ def load_results(directory: Path) -> tuple[pd.DataFrame, dict[str, Any], Experim
             f"spec_hash {str(manifest.get('spec_hash'))[:12]}; the manifest was edited or is stale"
         )
     keys = {cell.key for cell in spec.cells()}
-    frames, origins = [], {}
+    frames, origins, skipped = [], {}, []
     for path in sorted((directory / CELLS_DIR).glob("*.parquet")):
+        reason = unreadable_reason(path)
+        if reason is not None:
+            skipped.append((str(path.relative_to(directory)), reason))
+            continue
         spec_hash, key = cell_tags(path)
         if spec_hash != spec.hash or key not in keys:
             raise ResultsError(
@@ -259,7 +284,8 @@ def load_results(directory: Path) -> tuple[pd.DataFrame, dict[str, Any], Experim
         origins[origin] = origins.get(origin, 0) + 1
     missing = len(keys) - len(frames)
     if not frames:
-        raise ResultsError(f"{directory}: no finished cells yet")
+        why = "".join(f"; skipped {name}: {reason}" for name, reason in skipped)
+        raise ResultsError(f"{directory}: no finished cells yet{why}")
     frame = pd.concat(frames, ignore_index=True)
     protocol = get_protocol(spec.protocol)
     order = [SETTING, LABEL, SEED, protocol.axis.column]
@@ -267,5 +293,6 @@ def load_results(directory: Path) -> tuple[pd.DataFrame, dict[str, Any], Experim
     core = core_columns(protocol)
     frame = frame[[c for c in core if c in frame] + sorted(set(frame) - set(core))]
     frame.attrs["missing_cells"] = missing
+    frame.attrs["skipped_cells"] = skipped
     frame.attrs["provenance"] = {describe_provenance(json.loads(k)): n for k, n in origins.items()}
     return frame, manifest, spec

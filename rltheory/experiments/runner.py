@@ -3,13 +3,14 @@
 A cell runs through its protocol (:mod:`rltheory.experiments.protocols`): the runner builds the
 model and the algorithm's config, hands the protocol a :class:`Job`, and adds the columns every
 tidy frame has (labels, parameters, model sizes, cell key). It never branches on a protocol.
-
-Backends (:data:`BACKENDS`): ``"inprocess"`` (debugging), ``"processes"`` (default; a
-``concurrent.futures.ProcessPoolExecutor`` with one worker per core) and ``"dask"`` (an existing
-scheduler address, or a ``LocalCluster`` of N workers). Each is a context manager giving one
-:class:`Pool` (submit a cell, iterate completed futures, cancel); workers only compute and the
-driver writes, so workers need no shared file system. A cell is the same computation whatever
+Backends live in :mod:`rltheory.experiments.backends`; a cell is the same computation whatever
 the backend, so the tables are identical.
+
+Faults: the run holds the directory's lock (a second run into it is refused), removes the
+temporary files of a killed run, moves unreadable cell files aside (their cells are recomputed),
+and rewrites the manifest after every finished cell, so its session record (``status``,
+``cells_run``) is true even after SIGKILL. SIGTERM is handled like Ctrl-C: the workers are
+stopped, the finished cells are kept, and :class:`Terminated` is raised.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent import futures as cf
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,14 +30,24 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from rltheory.algos import get as get_algorithm
+from rltheory.experiments import memory as M
+from rltheory.experiments import progress as P
 from rltheory.experiments import results as R
+from rltheory.experiments import rundir
+from rltheory.experiments.backends import BACKENDS, Pool
 from rltheory.experiments.cells import Cell
+from rltheory.experiments.checker import Checker
 from rltheory.experiments.errors import UsageError
 from rltheory.experiments.protocols import Job, get_protocol
 from rltheory.experiments.spec import ExperimentSpec
+
+__all__ = ["BACKENDS", "CellFailedError", "Pool", "Terminated", "run_cell", "run_experiment"]
+
+
+class Terminated(KeyboardInterrupt):
+    """The driver received SIGTERM; finished cells are saved and a re-run resumes."""
 
 
 class CellFailedError(RuntimeError):
@@ -54,7 +66,9 @@ def run_cell(cell: Cell) -> pd.DataFrame:
     entry = get_algorithm(cell.algorithm)
     config = entry.make_config(**cell.algo_params)
     entry.check_compatible(model, where=f"environment {cell.env.describe()}")
-    job = Job(model, entry, config, cell.seed_sequences(), cell.seeds, cell.run)
+    job = Job(
+        model, entry, config, cell.seed_sequences(), cell.seeds, cell.run, P.reporter(cell.key)
+    )
     frame = tidy_frame(cell, protocol.metric.name, protocol.run(job), model, config)
     frame.attrs["provenance"] = R.provenance()
     return frame
@@ -65,7 +79,9 @@ def tidy_frame(
 ) -> pd.DataFrame:
     """The protocol's ``rows`` with the columns every cell has: algorithm, label, environment
     and setting, metric name; every env parameter (``env.<name>``) and config field
-    (``algo.<name>``, defaults included); the model's sizes; the cell key."""
+    (``algo.<name>``, defaults included); the model's sizes (``d``: the linear-mixture basis
+    dimension for algorithms that require ``mixture``, else the feature dimension); the cell
+    key."""
     n = len(rows)
     head = pd.DataFrame(
         {
@@ -83,11 +99,15 @@ def tidy_frame(
     frame[R.ENV_TRANSFORMS] = ",".join(cell.env.transforms)
     for item in dataclasses.fields(config):
         frame[R.ALGO_PREFIX + item.name] = _scalar(getattr(config, item.name))
+    dim = getattr(model, "dim", None)
+    if "mixture" in get_algorithm(cell.algorithm).requires:  # a mixture learner's d: the basis's
+        basis = getattr(model, "mixture_basis", None)
+        dim = None if basis is None else basis.shape[-1]
     sizes = {
         "S": model.n_states,
         "A": model.n_actions,
         "H": getattr(model, "horizon", None),
-        "d": getattr(model, "dim", None),
+        "d": dim,
     }
     for name, column in R.MODEL_SIZES.items():
         frame[column] = np.nan if sizes[name] is None else float(sizes[name])
@@ -105,13 +125,15 @@ def _scalar(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class RunSummary:
-    """What a call of :func:`run_experiment` did."""
+    """What a call of :func:`run_experiment` did (``corrupt``: the unreadable cell files moved
+    aside, each ``{file, moved_to, reason}``)."""
 
     directory: Path
     cells: int
     skipped: int
     ran: int
     seconds: float
+    corrupt: tuple[dict[str, str], ...] = ()
 
 
 def prepare_directory(directory: Path, spec: ExperimentSpec, force: bool) -> dict[str, Any]:
@@ -157,9 +179,47 @@ def prepare_directory(directory: Path, spec: ExperimentSpec, force: bool) -> dic
 
 
 def _foreign_cells(cells_dir: Path) -> list[Path]:
-    """Cell files whose provenance differs from this process's code."""
+    """Cell files whose provenance differs from this process's code (unreadable files are
+    moved aside before this is asked)."""
     here = R.provenance()
     return [path for path in sorted(cells_dir.glob("*.parquet")) if R.cell_provenance(path) != here]
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`Terminated` in the main thread (as Ctrl-C
+    raises KeyboardInterrupt); elsewhere (a thread) nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: Any) -> None:
+        raise Terminated(f"received signal {signal.Signals(signum).name}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def local_parallelism(
+    backend: str, workers: int | None, scheduler: str | None, dask_local: int | None
+) -> int:
+    """How many cells run at once on this machine (a remote Dask cluster: its own memory)."""
+    if backend == "inprocess" or scheduler is not None:
+        return 1
+    if backend == "dask":
+        return dask_local or workers or os.cpu_count() or 1
+    return workers or os.cpu_count() or 1
+
+
+def check_run_memory(spec: ExperimentSpec, max_memory: int | None, parallel: int = 1) -> None:
+    """Refuse (``SpecError``) a spec with a cell, or ``parallel`` cells at once, that would not
+    fit in memory."""
+    check = Checker(spec.name)
+    M.check_memory(spec, check, max_memory, parallel)
+    check.raise_if_any()
 
 
 def run_experiment(
@@ -173,67 +233,115 @@ def run_experiment(
     force: bool = False,
     source: str | None = None,
     progress: bool | None = None,
+    max_memory: int | None = None,
 ) -> RunSummary:
     """Run every unfinished cell of ``spec`` into ``directory`` and update the manifest.
 
-    ``progress`` (default: when stderr is a terminal) shows a tqdm bar over cells with elapsed
-    time and ETA. A failing cell raises :class:`CellFailedError` after the cells already
-    finished are written; re-running resumes.
+    Refused before anything is written: a cell (or the cells the local workers run at once)
+    that would not fit in ``max_memory`` bytes (default: the memory available), a directory
+    that cannot be created, one another run is writing into, an unreachable Dask scheduler.
+    ``progress`` (default: on) shows progress inside the cells: a tqdm bar of the protocol's
+    unit (episodes) with rate and ETA when stderr is a terminal, plain lines every few seconds
+    otherwise. A failing cell raises
+    :class:`CellFailedError` after the cells already finished are written; re-running resumes.
     """
     if backend not in BACKENDS:
         raise UsageError(f"unknown backend '{backend}'; accepted: {', '.join(BACKENDS)}")
     if backend != "dask" and (scheduler or dask_local):
         raise UsageError("a Dask scheduler or --dask-local needs the dask backend")
+    check_run_memory(spec, max_memory, local_parallelism(backend, workers, scheduler, dask_local))
     directory = Path(directory)
-    manifest = prepare_directory(directory, spec, force)
-    manifest["spec_file"] = source or manifest.get("spec_file")
-    directory.mkdir(parents=True, exist_ok=True)
-    cells = spec.cells()
-    todo = [cell for cell in cells if not R.is_finished(directory, cell, spec.hash)]
-    session = {"started": R.now(), "finished": None, "backend": backend, "cells_run": 0}
-    manifest["sessions"].append(session)
-    R.write_manifest(directory, manifest)
+    rundir.create(directory)
+    with rundir.locked(directory), _sigterm_as_interrupt():
+        return _run_locked(
+            spec, directory, backend, force, source, progress, workers, scheduler, dask_local
+        )
+
+
+def _run_locked(
+    spec: ExperimentSpec,
+    directory: Path,
+    backend: str,
+    force: bool,
+    source: str | None,
+    progress: bool | None,
+    workers: int | None,
+    scheduler: str | None,
+    dask_local: int | None,
+) -> RunSummary:
     start = time.perf_counter()
-    show = sys.stderr.isatty() if progress is None else progress
-    bar = tqdm(
-        total=len(cells),
-        initial=len(cells) - len(todo),
-        unit="cell",
-        desc=spec.name,
-        disable=not show,
-        file=sys.stderr,
-    )
+    stale = rundir.remove_stale_tmp(directory)
+    cells = spec.cells()
+    protocol = spec.protocol_object
+    display = None
     options = {"workers": workers, "scheduler": scheduler, "dask_local": dask_local}
-    try:
-        with BACKENDS[backend](**options) as pool:
-            for cell, frame in drain(pool, todo):
-                origin = frame.attrs.get("provenance")
-                R.write_cell(directory, cell, spec.hash, frame, origin)
-                session["cells_run"] += 1
-                bar.update()
-    finally:
-        bar.close()
-        session["finished"] = R.now()
-        if all(R.is_finished(directory, cell, spec.hash) for cell in cells):
-            manifest["finished"] = session["finished"]
+    with BACKENDS[backend](**options, progress=lambda m: display and display.advance(m)) as pool:
+        corrupt = rundir.quarantine_corrupt(directory)
+        for item in corrupt:
+            print(
+                f"warning: {item['file']} is unreadable ({item['reason']}); moved to "
+                f"{item['moved_to']}, its cell will be recomputed",
+                file=sys.stderr,
+            )
+        manifest = prepare_directory(directory, spec, force)
+        manifest["spec_file"] = source or manifest.get("spec_file")
+        todo = [cell for cell in cells if not R.is_finished(directory, cell, spec.hash)]
+        for old in manifest["sessions"]:
+            if old.get("status") == "running":  # its driver died without a word (SIGKILL)
+                old["status"] = "killed"
+        session = {
+            "started": R.now(),
+            "updated": R.now(),
+            "finished": None,
+            "status": "running",
+            "backend": backend,
+            "cells_run": 0,
+            "stale_tmp_removed": stale,
+            "corrupt_moved": corrupt,
+        }
+        manifest["sessions"].append(session)
         R.write_manifest(directory, manifest)
+        display = P.Display(
+            spec.name,
+            len(cells),
+            len(cells) - len(todo),
+            {cell.key: protocol.steps(cell.run) for cell in todo},
+            protocol.unit,
+            tty=sys.stderr.isatty(),
+            enabled=progress is not False and bool(todo),
+        )
+        try:
+            for cell, frame in drain(pool, todo):
+                R.write_cell(directory, cell, spec.hash, frame, frame.attrs.get("provenance"))
+                session["cells_run"] += 1
+                session["updated"] = R.now()
+                R.write_manifest(directory, manifest)
+                display.cell_finished(cell.key)
+            session["status"] = "finished"
+        except Terminated:
+            session["status"] = "terminated"
+            raise
+        except KeyboardInterrupt:
+            session["status"] = "interrupted"
+            raise
+        except BaseException:
+            session["status"] = "failed"
+            raise
+        finally:
+            display.close()
+            session["finished"] = R.now()
+            if all(R.is_finished(directory, cell, spec.hash) for cell in cells):
+                manifest["finished"] = session["finished"]
+            R.write_manifest(directory, manifest)
+    ran = session["cells_run"]
     return RunSummary(
         directory,
         len(cells),
         len(cells) - len(todo),
-        len(todo),
+        ran,
         time.perf_counter() - start,
+        tuple(corrupt),
     )
-
-
-@dataclass(frozen=True)
-class Pool:
-    """What a backend offers the runner: ``submit(fn, cell) -> future``, ``as_completed(futures)``
-    and ``cancel(futures)`` (concurrent.futures and Dask futures alike)."""
-
-    submit: Callable[[Callable[[Cell], pd.DataFrame], Cell], Any]
-    as_completed: Callable[[Iterable[Any]], Iterator[Any]]
-    cancel: Callable[[Sequence[Any]], None]
 
 
 def _failed(cell: Cell, error: BaseException) -> CellFailedError:
@@ -258,81 +366,3 @@ def drain(pool: Pool, cells: Sequence[Cell]) -> Iterator[tuple[Cell, pd.DataFram
             yield cell, frame
     finally:
         pool.cancel(list(submitted))
-
-
-class _Deferred:
-    """A call run in this process when its result is asked for (the in-process backend: one
-    cell at a time, in submission order, each written before the next starts)."""
-
-    def __init__(self, fn: Callable[[Cell], pd.DataFrame], cell: Cell):
-        self._fn, self._cell = fn, cell
-
-    def result(self) -> pd.DataFrame:
-        return self._fn(self._cell)
-
-    def cancel(self) -> bool:
-        return True
-
-
-def _cancel_all(submitted: Sequence[Any]) -> None:
-    for future in submitted:
-        future.cancel()
-
-
-@contextmanager
-def _inprocess(**_options: Any) -> Iterator[Pool]:
-    yield Pool(_Deferred, iter, _cancel_all)
-
-
-@contextmanager
-def _processes(workers: int | None = None, **_options: Any) -> Iterator[Pool]:
-    with cf.ProcessPoolExecutor(max_workers=workers or os.cpu_count()) as executor:
-        yield Pool(executor.submit, cf.as_completed, _cancel_all)
-
-
-@contextmanager
-def _dask(
-    workers: int | None = None,
-    scheduler: str | None = None,
-    dask_local: int | None = None,
-) -> Iterator[Pool]:
-    """A client of the scheduler at ``scheduler``, or of a new ``LocalCluster`` of
-    ``dask_local`` (else ``workers``) single-threaded worker processes (closed on exit)."""
-    try:
-        from distributed import Client, LocalCluster
-        from distributed import as_completed as dask_completed
-    except ImportError as error:
-        raise UsageError(
-            "the dask backend needs dask[distributed]: pip install 'rltheory[distributed]'"
-        ) from error
-
-    def pool(client: Any) -> Pool:
-        return Pool(
-            lambda fn, cell: client.submit(fn, cell, pure=False),
-            dask_completed,
-            client.cancel,
-        )
-
-    if scheduler is not None:
-        with Client(scheduler) as client:
-            yield pool(client)
-        return
-    with (
-        LocalCluster(
-            n_workers=dask_local or workers or os.cpu_count(),
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        yield pool(client)
-
-
-BACKENDS: dict[str, Callable[..., Any]] = {
-    "inprocess": _inprocess,
-    "processes": _processes,
-    "dask": _dask,
-}
-"""Backend name -> context manager giving a :class:`Pool` (keyword options: workers,
-scheduler, dask_local)."""

@@ -29,10 +29,12 @@ from rltheory.experiments.cells import Cell, EnvironmentConfig, digest
 from rltheory.experiments.checker import Checker
 from rltheory.experiments.errors import SpecError
 from rltheory.experiments.protocols import Protocol, get_protocol
+from rltheory.experiments.protocols.base import ENV_PARAMS
 
-PLOT_KINDS = ("regret_vs_episodes", "loglog", "regret_vs_param")
-"""Figures: the metric against the protocol's axis, its log-log panel, the final metric
-against a swept environment parameter (names kept from the online protocol)."""
+PLOT_KINDS = ("regret_vs_episodes", "loglog", "bound_ratio", "regret_vs_param")
+"""Figures: the metric against the protocol's axis, its log-log panel, its ratio to each
+constant-free bound's shape, the final metric against a swept environment parameter (names kept
+from the online protocol)."""
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,7 @@ class ExperimentSpec:
             **self.settings,
             "seeds": self.seeds,
             "base_seed": self.base_seed,
-            "seed_batch": self.batch_size,
+            **({} if self.seed_batch is None else {"seed_batch": self.seed_batch}),
             "imports": list(self.imports),
             "env": [e.to_dict() for e in self.environments],
             "algorithms": [a.to_dict() for a in self.algorithms],
@@ -203,7 +205,7 @@ class ExperimentSpec:
         ]
         return [
             Cell(
-                config,
+                tied(config, point),
                 algorithm.id,
                 label,
                 params,
@@ -222,8 +224,20 @@ class ExperimentSpec:
         ]
 
 
-def load_spec(path: str | Path, *, check_structures: bool = True) -> ExperimentSpec:
-    """Read and validate a TOML spec; raises :class:`SpecError` listing every located problem."""
+def tied(config: EnvironmentConfig, point: dict[str, Any]) -> EnvironmentConfig:
+    """``config`` with the environment parameters tied to the run ``point`` set (a point's
+    ``env_params``, e.g. ``n_episodes = K`` for a K-dependent hard instance)."""
+    overrides = point.get(ENV_PARAMS)
+    if not overrides:
+        return config
+    return dataclasses.replace(config, params={**config.params, **overrides})
+
+
+def load_spec(
+    path: str | Path, *, check_structures: bool = True, max_memory: int | None = None
+) -> ExperimentSpec:
+    """Read and validate a TOML spec; raises :class:`SpecError` listing every located problem
+    (``max_memory``: the per-cell memory limit in bytes, default the memory available)."""
     path = Path(path)
     if path.is_dir():
         raise SpecError(str(path), [("", "is a directory, not a spec file")])
@@ -236,7 +250,11 @@ def load_spec(path: str | Path, *, check_structures: bool = True) -> ExperimentS
     except tomllib.TOMLDecodeError as error:
         raise SpecError(str(path), [("", f"invalid TOML: {error}")]) from None
     return spec_from_dict(
-        data, source=str(path), default_name=path.stem, check_structures=check_structures
+        data,
+        source=str(path),
+        default_name=path.stem,
+        check_structures=check_structures,
+        max_memory=max_memory,
     )
 
 
@@ -246,12 +264,14 @@ def spec_from_dict(
     source: str = "<spec>",
     default_name: str = "experiment",
     check_structures: bool = True,
+    max_memory: int | None = None,
 ) -> ExperimentSpec:
     """Validate parsed TOML data into an :class:`ExperimentSpec` (see :func:`load_spec`);
-    ``check_structures`` also builds every environment and checks each algorithm against it."""
+    ``check_structures`` also estimates every cell's memory (refusing what exceeds
+    ``max_memory``) and then builds every environment and checks each algorithm against it."""
     from rltheory.experiments.validation import validate_spec
 
-    return validate_spec(data, source, default_name, check_structures)
+    return validate_spec(data, source, default_name, check_structures, max_memory)
 
 
 __all__ = [

@@ -48,9 +48,15 @@ PLOT_KEYS = ("kinds", "tail", "confidence", "resamples", "bootstrap_seed")
 
 
 def validate_spec(
-    data: Mapping[str, Any], source: str, default_name: str, check_structures: bool
+    data: Mapping[str, Any],
+    source: str,
+    default_name: str,
+    check_structures: bool,
+    max_memory: int | None = None,
 ) -> ExperimentSpec:
-    """The :class:`ExperimentSpec` of parsed TOML ``data`` (layout: :mod:`..spec`)."""
+    """The :class:`ExperimentSpec` of parsed TOML ``data`` (layout: :mod:`..spec`). With
+    ``check_structures``, the memory estimate (limit ``max_memory`` bytes, default the memory
+    available) is checked before any environment is built for the structure pass."""
     check = Checker(source)
     if not isinstance(data, Mapping):
         check.fail("", "expected a table of spec keys")
@@ -96,7 +102,10 @@ def validate_spec(
     )
     if check_structures:
         from rltheory.experiments.compat import check_compatibility
+        from rltheory.experiments.memory import check_memory
 
+        check_memory(spec, check, max_memory)
+        check.raise_if_any()
         check_compatibility(spec, check)
         check.raise_if_any()
     return spec
@@ -124,7 +133,9 @@ def _protocol(check: Checker, named: Any, algorithms: list[tuple[int, AlgorithmS
             continue
         if protocol is None:
             protocol = own
-        elif own is not protocol:
+        elif own is not protocol and not issubclass(entry.cls, protocol.learner):
+            # A learner of the protocol's base class runs under it (e.g. an adversarial learner
+            # under the delayed protocol, which drives the same base class).
             check.fail(
                 f"algorithms[{i}].id",
                 f"algorithm '{spec.id}' follows the {own.name} protocol but this spec runs the "
@@ -278,6 +289,18 @@ def _algorithm(check: Checker, path: str, table: Any) -> AlgorithmSpec | None:
         try:
             entry.make_config(**values)
         except (TypeError, ValueError) as error:
-            check.fail(f"{path}.params", f"{error}")
+            check.fail(_culprit(entry, values, f"{path}.params"), f"{error}")
             break
     return spec
+
+
+def _culprit(entry: Any, values: Mapping[str, Any], path: str) -> str:
+    """``path.<name>`` of the one parameter the config refuses on its own (else ``path``: the
+    refusal is about a combination)."""
+    alone = []
+    for name, value in values.items():
+        try:
+            entry.make_config(**{name: value})
+        except (TypeError, ValueError):
+            alone.append(name)
+    return f"{path}.{alone[0]}" if len(alone) == 1 else path

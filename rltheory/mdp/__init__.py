@@ -3,6 +3,8 @@
 Public API (stable): :func:`optimal`, :func:`evaluate`, the model classes and operators.
 """
 
+from rltheory.mdp.circulant import CirculantTransitions
+from rltheory.mdp.federated import FederatedMDP, StackedKernels
 from rltheory.mdp.lp import LPSolution, occupancy_lp
 from rltheory.mdp.models import DiscountedMDP, FiniteHorizonMDP
 from rltheory.mdp.planning import (
@@ -26,14 +28,17 @@ from rltheory.mdp.transitions import (
 )
 
 __all__ = [
+    "CirculantTransitions",
     "DenseTransitions",
     "DiscountedMDP",
+    "FederatedMDP",
     "FiniteHorizonMDP",
     "LPSolution",
     "LinearMixtureTransitions",
     "LowRankTransitions",
     "RobustMDP",
     "Solution",
+    "StackedKernels",
     "Trajectories",
     "TransitionOperator",
     "backward_induction",

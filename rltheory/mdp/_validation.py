@@ -46,12 +46,12 @@ def check_distribution_rows(p: np.ndarray, name: str) -> None:
         )
 
 
-def check_unit_interval(x: np.ndarray, name: str) -> None:
-    """All entries lie in [0, 1]."""
-    bad = np.argwhere((x < -ATOL) | (x > 1 + ATOL))
+def check_unit_interval(x: np.ndarray, name: str, high: float = 1.0) -> None:
+    """All entries lie in [0, high] (the unit interval by default)."""
+    bad = np.argwhere((x < -ATOL * high) | (x > high * (1 + ATOL)))
     if bad.size:
         index = tuple(int(i) for i in bad[0])
-        raise ValueError(f"{name} must lie in [0, 1]; {name}{list(index)} = {x[index]:.6g}")
+        raise ValueError(f"{name} must lie in [0, {high:g}]; {name}{list(index)} = {x[index]:.6g}")
 
 
 def freeze(array: np.ndarray) -> np.ndarray:

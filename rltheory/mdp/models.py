@@ -231,9 +231,11 @@ class FiniteHorizonMDP(_Sizes):
 class DiscountedMDP(_Sizes):
     """Infinite-horizon discounted MDP ``(S, A, P, r, gamma, mu0)`` with rewards ``r [S, A]``.
 
+    Rewards lie in ``[0, reward_bound]`` (``R``; 1 by default, as for finite-horizon models).
     The kernel must be time-homogeneous (one layer). Several models may share S, A and features
     (federated families: heterogeneous perturbed copies of one MDP). ``realizable`` has the same
-    meaning as for :class:`FiniteHorizonMDP`; function-approximation settings pass False.
+    meaning as for :class:`FiniteHorizonMDP`; function-approximation settings pass False (the
+    features are then only a feature map and need not realize the kernel or the rewards).
     """
 
     transitions: TransitionOperator
@@ -244,10 +246,14 @@ class DiscountedMDP(_Sizes):
     realizable: bool = True
     name: str = ""
     metadata: dict = field(default_factory=dict)
+    reward_bound: float = 1.0
 
     def __post_init__(self) -> None:
         transitions = _as_transitions(self.transitions)
         object.__setattr__(self, "transitions", transitions)
+        if not 0.0 < float(self.reward_bound) < float("inf"):
+            raise ValueError(f"reward_bound must be positive and finite, got {self.reward_bound}")
+        object.__setattr__(self, "reward_bound", float(self.reward_bound))
         if transitions.n_layers != 1:
             raise ValueError(
                 f"a discounted MDP needs a time-homogeneous kernel; got {transitions.n_layers} "
@@ -258,7 +264,7 @@ class DiscountedMDP(_Sizes):
         object.__setattr__(self, "gamma", float(self.gamma))
         rewards = as_float_array(self.rewards, "rewards")
         check_shape(rewards, "rewards", shape=(transitions.n_states, transitions.n_actions))
-        check_unit_interval(rewards, "rewards")
+        check_unit_interval(rewards, "rewards", self.reward_bound)
         object.__setattr__(self, "rewards", freeze(rewards))
         object.__setattr__(
             self,

@@ -11,7 +11,11 @@ Environment checks take a :class:`~rltheory.envs.FamilyEntry` (all checks) or a 
 checks of the model itself). A model is a ``FiniteHorizonMDP``, a ``DiscountedMDP``, or a model
 wrapping one as ``model.dynamics`` (e.g. an adversarial loss sequence over fixed dynamics).
 Algorithm checks run an online learner for a few episodes on a tiny model built here
-(:func:`tiny_model`) that offers every structure the learner may require.
+(:func:`tiny_model`) that offers every structure the learner may require, at the entry's
+``smoke`` hyperparameters (chosen so that it learns within those episodes). Unless the entry
+declares ``learns=False``, the run must change the policy of every seed, and the batch and
+additivity checks compare the policies of every episode bit for bit, so they test the learning
+state, not one fixed policy.
 """
 
 from __future__ import annotations
@@ -124,7 +128,8 @@ def check_builds_with_defaults(entry: FamilyEntry) -> None:
 
 
 def check_model_is_valid(subject: Any) -> None:
-    """Rows are distributions, rewards (and losses) lie in [0, 1], arrays are read-only."""
+    """Rows are distributions, rewards lie in [0, R] (R = ``reward_bound``, 1 unless the model
+    declares one), losses in [0, 1], arrays are read-only."""
     model = _model_of(subject)
     mdp = _dynamics(model)
     transitions = mdp.transitions
@@ -138,10 +143,12 @@ def check_model_is_valid(subject: Any) -> None:
             [transitions.expect(np.ones(mdp.n_states), h) for h in range(transitions.n_layers)]
         )
         assert np.abs(mass - 1).max() <= TOL, "transition rows do not sum to 1"
-    for name, table in (("rewards", mdp.rewards), ("losses", getattr(model, "losses", None))):
+    bound = getattr(mdp, "reward_bound", 1.0)  # R of a discounted model with rewards in [0, R]
+    tables = (("rewards", mdp.rewards, bound), ("losses", getattr(model, "losses", None), 1.0))
+    for name, table, high in tables:
         if table is not None:
-            assert table.min() >= -TOL and table.max() <= 1 + TOL, (
-                f"{name} must lie in [0, 1]; range [{table.min():.6g}, {table.max():.6g}]"
+            assert table.min() >= -TOL * high and table.max() <= high * (1 + TOL), (
+                f"{name} must lie in [0, {high:g}]; range [{table.min():.6g}, {table.max():.6g}]"
             )
     mu0 = mdp.initial_distribution
     assert mu0.min() >= -TOL and abs(mu0.sum() - 1) <= TOL, "initial_distribution is not a law"
@@ -224,7 +231,7 @@ def check_sampling_matches_kernel(subject: Any) -> None:
 def _expected_reward(env: Any, convention: str, h: int, s: int, a: int, episode: int) -> float:
     model = env.model
     if convention == "reward":
-        table = model.rewards
+        table = _dynamics(model).rewards
         return float(table[s, a] if table.ndim == 2 else table[h, s, a])
     if convention == "loss":
         return -float(model.losses[episode, h, s, a])
@@ -246,12 +253,9 @@ def check_gym_env(entry: FamilyEntry) -> None:
     import gymnasium
     from gymnasium.utils.env_checker import check_env
 
-    if entry.gym_id not in gymnasium.registry:
-        try:
-            import rltheory.envs.gym  # noqa: F401  (registers the ids)
-        except ImportError as err:
-            raise unittest.SkipTest(f"the gymnasium wrapper is not available: {err}") from None
-    assert entry.gym_id in gymnasium.registry, f"{entry.gym_id} is not registered with gymnasium"
+    assert entry.gym_id in gymnasium.registry, (
+        f"{entry.gym_id} is not registered with gymnasium (register_family registers it)"
+    )
     env = gymnasium.make(entry.gym_id)
     try:
         check_env(env.unwrapped, skip_render_check=True)
@@ -323,9 +327,13 @@ TINY_SEEDS = 3
 def tiny_model(requires: frozenset[str] | set[str] = frozenset()) -> FiniteHorizonMDP:
     """A 3-state, 2-action, time-homogeneous model offering every finite-horizon structure.
 
-    The kernel is a linear mixture of two fixed bases (``mixture``), the features are one-hot in
-    ``(s, a)`` (``d = 6``, realizing any kernel and reward: ``features``), ``H = 3``, or ``H = 1``
-    when ``bandit`` is required. Deterministic: it does not depend on any seed.
+    The kernel is a linear mixture of two fixed bases (``mixture``); the features
+    ``phi(s, a) = (e_(s,a) + 1/sqrt(6)) / 2`` (``d = 6``) are an invertible mix of one-hot and a
+    shared direction, so they realize any kernel and reward (``features``) while a ridge
+    estimate from one pair moves the values of all others (a greedy learner changes its policy);
+    ``||phi||_2 <= 1``. ``H = 3``, or ``H = 1`` when ``bandit`` is required; rewards are divided
+    by H when ``unit-total-reward`` is required. ``metadata["norm_bound"]`` states
+    ``B = ||theta||_2``. Deterministic: it does not depend on any seed.
     """
     if "discounted" in requires:
         raise unittest.SkipTest("the online checks need a finite-horizon model")
@@ -335,14 +343,20 @@ def tiny_model(requires: frozenset[str] | set[str] = frozenset()) -> FiniteHoriz
     towards = np.eye(n_states)[nxt]  # psi_1: move to s + a (mod S)
     spread = np.full((n_states, n_actions, n_states), 1.0 / n_states)  # psi_2: uniform
     basis = np.stack([towards, spread], axis=-1)  # [S, A, S', 2]
-    transitions = LinearMixtureTransitions(basis, np.array([0.7, 0.3]))
+    theta = np.array([0.7, 0.3])
+    transitions = LinearMixtureTransitions(basis, theta)
     rewards = np.array([[0.1, 0.4], [0.0, 0.6], [0.9, 0.2]])
+    dim = n_states * n_actions
+    phi = 0.5 * (np.eye(dim) + np.full((dim, dim), 1.0 / np.sqrt(dim)))
+    if "unit-total-reward" in requires:
+        rewards = rewards / horizon
     return FiniteHorizonMDP(
         transitions,
         np.broadcast_to(rewards, (horizon, n_states, n_actions)),
         np.array([1.0, 0.0, 0.0]),
-        features=np.eye(n_states * n_actions).reshape(n_states, n_actions, -1),
+        features=phi.reshape(n_states, n_actions, -1),
         name=f"tiny(S=3, A=2, H={horizon})",
+        metadata={"norm_bound": float(np.linalg.norm(theta))},
     )
 
 
@@ -357,12 +371,14 @@ def _run(
     n_episodes: int = TINY_EPISODES,
     chunks: tuple[int, ...] | None = None,
 ):
-    """Run ``entry`` on the tiny model; return (regret [B, K], policies [K][B, ...], problem)."""
+    """Run ``entry`` at its smoke hyperparameters on the tiny model, in ``chunks`` of episodes
+    (consecutive ``run_online`` calls on one learner); return (regret [B, K], policies [K][B, ...],
+    learner)."""
     from rltheory.experiments.loops import make_online, run_online, seed_generators
 
     model = tiny_model(entry.requires)
     env_rngs, algo_rngs = seed_generators([np.random.SeedSequence(s) for s in seeds])
-    algorithm = make_online(entry, model, n_episodes, entry.make_config(), algo_rngs)
+    algorithm = make_online(entry, model, n_episodes, entry.make_config(**entry.smoke), algo_rngs)
     policies: list[np.ndarray] = []
     play = algorithm.policy
 
@@ -374,6 +390,26 @@ def _run(
     algorithm.policy = recorded
     regrets = [run_online(model, algorithm, k, env_rngs).regret for k in chunks or (n_episodes,)]
     return np.concatenate(regrets, axis=1), policies, algorithm
+
+
+def _assert_learns(entry: AlgorithmEntry, policies: list[np.ndarray], seeds: list[int]) -> None:
+    """Every seed's policy changes at least once during the run (unless ``learns=False``)."""
+    if not entry.learns:
+        return
+    for b, seed in enumerate(seeds):
+        if all(np.array_equal(policy[b], policies[0][b]) for policy in policies[1:]):
+            raise AssertionError(
+                f"seed {seed} played one policy for all {len(policies)} episodes at smoke "
+                f"parameters {dict(entry.smoke)}: the run exercises no learning state (declare a "
+                "smoke configuration under which the learner learns, or learns=False)"
+            )
+
+
+def _assert_same_policies(first: list[np.ndarray], second: list[np.ndarray], what: str) -> None:
+    assert len(first) == len(second), f"{what}: {len(first)} vs {len(second)} episodes"
+    for k, (a, b) in enumerate(zip(first, second, strict=True)):
+        if a.dtype != b.dtype or not np.array_equal(a, b):
+            raise AssertionError(f"{what}: the policies of episode {k} differ")
 
 
 def check_config_defaults(entry: AlgorithmEntry) -> None:
@@ -406,45 +442,60 @@ def _check_policy(policy: np.ndarray, model: FiniteHorizonMDP, n_seeds: int, k: 
 
 def check_policies_are_valid(entry: AlgorithmEntry) -> None:
     """Each episode's policy is ``int [B, H, S]`` in range or ``float [B, H, S, A]`` stochastic,
-    and the exact pseudo-regret it incurs is non-negative."""
+    and ``policy()`` is called once per episode."""
     _online_only(entry)
     regret, policies, algorithm = _run(entry, [0, 1])
     assert len(policies) == TINY_EPISODES, f"policy() called {len(policies)} times"
     assert regret.shape == (2, TINY_EPISODES)
-    assert regret.min() >= -1e-12, f"negative pseudo-regret {regret.min():.3g}"
     assert algorithm.n_seeds == 2
 
 
+def check_policy_changes(entry: AlgorithmEntry) -> None:
+    """At the smoke hyperparameters every seed's policy changes during the run: the learner
+    learns, so the determinism, batch and additivity checks see its learning state."""
+    _online_only(entry)
+    if not entry.learns:
+        raise unittest.SkipTest(f"'{entry.id}' is declared a fixed-policy baseline")
+    seeds = [0, 1, 2]
+    _, policies, _ = _run(entry, seeds)
+    _assert_learns(entry, policies, seeds)
+
+
 def check_same_seed_same_run(entry: AlgorithmEntry) -> None:
-    """The same seeds give identical policies and regret."""
+    """The same seeds give identical policies (bit for bit) and regret."""
     _online_only(entry)
     first, second = _run(entry, [5, 6]), _run(entry, [5, 6])
+    _assert_same_policies(first[1], second[1], "two runs under seeds [5, 6]")
     np.testing.assert_array_equal(first[0], second[0], err_msg="regret differs under one seed")
-    for k, (a, b) in enumerate(zip(first[1], second[1], strict=True)):
-        np.testing.assert_array_equal(a, b, err_msg=f"episode {k}: policies differ")
 
 
 def check_batch_matches_single_seeds(entry: AlgorithmEntry) -> None:
-    """Seeds run together in one batch give each seed's results from running it alone."""
+    """Seeds run together in one batch give each seed's policies (bit for bit) and regret from
+    running it alone."""
     _online_only(entry)
     seeds = list(range(10, 10 + TINY_SEEDS))
     regret, policies, _ = _run(entry, seeds)
+    _assert_learns(entry, policies, seeds)
     for b, seed in enumerate(seeds):
         alone_regret, alone_policies, _ = _run(entry, [seed])
+        _assert_same_policies(
+            [p[b : b + 1] for p in policies], alone_policies, f"seed {seed} in a batch vs alone"
+        )
+        # regret to 1e-12 only: the exact evaluation is batched through BLAS (model layer)
         np.testing.assert_allclose(
             regret[b], alone_regret[0], rtol=0, atol=1e-12, err_msg=f"seed {seed}: regret"
         )
-        for k, (together, alone) in enumerate(zip(policies, alone_policies, strict=True)):
-            np.testing.assert_allclose(
-                together[b], alone[0], rtol=0, atol=1e-12, err_msg=f"seed {seed} episode {k}"
-            )
 
 
 def check_episodes_are_additive(entry: AlgorithmEntry) -> None:
-    """Running K episodes then K more equals running 2K at once (rlberry's ``fit`` additivity)."""
+    """Running K episodes then K more on one learner equals running 2K at once (rlberry's
+    ``fit`` additivity): the same policy in every episode, bit for bit."""
     _online_only(entry)
-    once = _run(entry, [21], 2 * TINY_EPISODES)
-    twice = _run(entry, [21], 2 * TINY_EPISODES, chunks=(TINY_EPISODES, TINY_EPISODES))
+    seeds = [21, 22]
+    once = _run(entry, seeds, 2 * TINY_EPISODES)
+    twice = _run(entry, seeds, 2 * TINY_EPISODES, chunks=(TINY_EPISODES, TINY_EPISODES))
+    _assert_learns(entry, once[1], seeds)
+    _assert_same_policies(once[1], twice[1], "2K episodes at once vs K + K")
     np.testing.assert_array_equal(once[0], twice[0], err_msg="regret differs")
 
 
@@ -474,6 +525,7 @@ def check_does_not_mutate_problem(entry: AlgorithmEntry) -> None:
 ALGORITHM_CHECKS: tuple[Check, ...] = (
     check_config_defaults,
     check_policies_are_valid,
+    check_policy_changes,
     check_same_seed_same_run,
     check_batch_matches_single_seeds,
     check_episodes_are_additive,

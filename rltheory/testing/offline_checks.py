@@ -20,7 +20,7 @@ OFFLINE_EPISODES = 30
 def _model():
     from rltheory.envs import make_model
 
-    return make_model("liu-xu-linear")
+    return make_model("liu-xu-linear", 0)
 
 
 def _data(model, seeds: list[int]) -> Trajectories:

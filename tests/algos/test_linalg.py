@@ -6,9 +6,12 @@ import numpy as np
 import pytest
 
 from rltheory.algos._linalg import (
+    absorb_rank_one,
+    absorb_rows,
     cholesky_inverse,
     downdate_quadratic_forms,
     elliptical_bonus,
+    max_last_axis,
     quadratic_forms,
     ridge_solve,
     sherman_morrison,
@@ -88,3 +91,43 @@ def test_batched_calls_are_bit_identical_to_single_items():
         single_q = downdate_quadratic_forms(q[b : b + 1], features_t, g, den)
         np.testing.assert_array_equal(single_q[0], batched_q[b])
         np.testing.assert_array_equal(quadratic_forms(linv[b : b + 1], features)[0], q[b])
+
+
+def test_absorb_rows_equals_sequential_rank_one_updates():
+    """Woodbury block update of k rows == k Sherman–Morrison steps (to rounding) == inverse;
+    batched items equal single items bit for bit."""
+    rng = np.random.default_rng(4)
+    batch, k, d, n = 6, 10, 5, 40
+    features = random_rows(rng, (n, d))
+    features_t = np.ascontiguousarray(features.T)
+    x = random_rows(rng, (batch, 30, d))
+    gram = np.eye(d) + np.swapaxes(x, -1, -2) @ x
+    linv = cholesky_inverse(gram)
+    quad = quadratic_forms(linv, features)
+    rows = random_rows(rng, (batch, k, d))
+    block = [gram.copy(), linv.copy(), quad.copy()]
+    absorb_rows(*block, rows, features_t)
+    sequential = [gram.copy(), linv.copy(), quad.copy()]
+    for i in range(k):
+        absorb_rank_one(*sequential, rows[:, i], features_t)
+    for got, want in zip(block, sequential, strict=True):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+    new_gram = gram + np.swapaxes(rows, -1, -2) @ rows
+    np.testing.assert_allclose(block[1], np.linalg.inv(new_gram), rtol=0, atol=1e-12)
+    for b in (0, 3):
+        single = [gram[b : b + 1].copy(), linv[b : b + 1].copy(), quad[b : b + 1].copy()]
+        absorb_rows(*single, rows[b : b + 1], features_t)
+        for got, want in zip(single, block, strict=True):
+            np.testing.assert_array_equal(got[0], want[b])
+
+
+@pytest.mark.parametrize("shape", [(3, 7), (40, 50, 5), (200, 4), (3, 20)])
+def test_max_last_axis_equals_numpy_max(shape):
+    """The transposed reduction gives .max(-1) exactly, ties and -inf included."""
+    rng = np.random.default_rng(5)
+    values = np.round(rng.normal(size=shape), 1)  # many ties
+    values.flat[::7] = -np.inf
+    np.testing.assert_array_equal(max_last_axis(values), values.max(-1))
+    out = np.empty(shape[:-1])
+    assert max_last_axis(values, out=out) is out
+    np.testing.assert_array_equal(out, values.max(-1))

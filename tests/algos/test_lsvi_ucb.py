@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from rltheory.algos import get
-from rltheory.algos.lsvi_ucb import LSVIUCB
+from rltheory.algos.lsvi_ucb import LSVI, LSVIConfig, LSVIEpsGreedyConfig, LSVIUCBConfig
 from rltheory.algos.protocols import Problem
 from rltheory.algos.registry import StructureMismatchError
 from rltheory.bounds import bounds_for
@@ -226,7 +226,9 @@ def test_optimism_at_theory_scale():
     assert optimistic.mean() >= 1 - p
     v1_played = np.stack(v1[:n_episodes], axis=1)  # [B, K]
     assert (v1_played[optimistic] >= solution.v[0, 0] - 1e-6).all()
-    assert (run.regret >= -1e-9).all()  # V*_1 >= V^{pi_k}_1, exact on the model
+    # (V*_1 >= V^{pi_k}_1 holds for any policy: a model-layer fact, tested in
+    # tests/mdp/test_planning_oracles.py, not evidence about the learner)
+    assert np.isfinite(run.regret).all()
     assert (agent.q_values()[:, -1] < agent.clip).any()
 
 
@@ -325,6 +327,7 @@ def test_batched_seeds_equal_each_seed_alone(entry, params, homogeneous):
         seen = [(agent.policy(), agent.q_values())]
         read = record(seen, lambda a: (a.policy(), a.q_values()))
         regret = run_online(model, agent, 25, env_rngs, callback=read).regret
+        assert agent.episode == 25  # counted by the loop
         policies, q = (np.stack(arrays, axis=1) for arrays in zip(*seen, strict=True))
         return regret, policies, q
 
@@ -374,7 +377,19 @@ def test_registration_and_requirements():
         assert entry.requires == frozenset({"features", "finite-horizon"})
         assert entry.protocol == "online"
     assert bounds_for("lsvi-ucb")[0].id == "lsvi-ucb-jin2020"  # the main theorem first
-    assert UCB.make_config() == LSVIUCB.Config(lam=1.0, c=1.0, p=0.05, beta=None, pooled=False)
+    # one learner, three configurations of it (no subclass chain)
+    assert UCB.cls is GREEDY.cls is EPS.cls is LSVI and LSVI.algorithm_id == "lsvi-ucb"
+    assert (UCB.config, GREEDY.config, EPS.config) == (
+        LSVIUCBConfig,
+        LSVIConfig,
+        LSVIEpsGreedyConfig,
+    )
+    model = linear_model(0)
+    greedy = make_online(GREEDY, model, 5, GREEDY.make_config(), [rng(0)])
+    assert greedy.beta == 0.0 and greedy.policy().dtype == np.int64
+    eps = make_online(EPS, model, 5, EPS.make_config(epsilon=0.0), [rng(0)])
+    np.testing.assert_array_equal(eps.policy().argmax(-1), greedy.policy())
+    assert UCB.make_config() == LSVIUCBConfig(lam=1.0, c=1.0, p=0.05, beta=None, pooled=False)
     with pytest.raises(TypeError, match="did you mean 'beta'"):
         UCB.make_config(bet=1.0)
     with pytest.raises(TypeError, match="epsilon"):
@@ -407,7 +422,7 @@ def test_bad_problem_and_trajectories_raise():
         make_online(UCB, inhomogeneous, 5, UCB.make_config(pooled=True), [rng(0)])
     bare = Problem(n_states=3, n_actions=2, n_episodes=5, horizon=2)
     with pytest.raises(ValueError, match="features"):
-        LSVIUCB(bare, UCB.make_config(), [rng(0)])
+        LSVI(bare, UCB.make_config(), [rng(0)])
     agent = make_online(UCB, inhomogeneous, 5, UCB.make_config(), [rng(0), rng(1)])
     good = one_episode(rollout(inhomogeneous, agent.policy(), [rng(2), rng(3)]), 0)
     with pytest.raises(ValueError, match=r"states must have shape \[2, 4\]"):
@@ -416,4 +431,4 @@ def test_bad_problem_and_trajectories_raise():
         agent.update(Trajectories(good.states, good.actions + 3, good.rewards))
     with pytest.raises(TypeError, match="integers"):
         agent.update(Trajectories(good.states.astype(float), good.actions, good.rewards))
-    assert agent.episode == 0  # nothing was absorbed by the rejected updates
+    np.testing.assert_array_equal(agent.gram_inverse, np.broadcast_to(np.eye(4), (2, 3, 4, 4)))

@@ -33,7 +33,7 @@ def _fit(algorithm, model, dataset, **params):
 
 @pytest.fixture(scope="module")
 def simulated():
-    model = make_model("liu-xu-linear")
+    model = make_model("liu-xu-linear", 0)
     rngs = [np.random.default_rng(seed) for seed in range(4)]
     return model, collect(model, "uniform", 60, rngs).trajectories
 
@@ -247,7 +247,7 @@ def test_r2pvi_beats_pevi_under_the_strongest_perturbation():
     of 100 uniform episodes (the authors' setting: beta = 1, ridge 0.1). Each value is exact; the
     paired mean difference must exceed 3 standard errors (one-sided z-test: if the true mean
     difference were <= 0 this fails with probability <= 0.14% in the normal approximation)."""
-    model = make_model("liu-xu-linear")
+    model = make_model("liu-xu-linear", 0)
     rngs = [np.random.default_rng(seed) for seed in range(20)]
     data = collect(model, "uniform", 100, rngs).trajectories
     test = [perturbed_model(model, 1.0)]
@@ -262,7 +262,7 @@ def test_r2pvi_beats_pevi_under_the_strongest_perturbation():
 def test_batching_is_exact_when_seeds_visit_different_states(algorithm, params):
     """Three episodes per seed on the option lattice: each seed observes other next states, so a
     batched KL solve sees points that carry no weight for a given seed; they must add exactly 0."""
-    model = make_model("american-put", dim=12, horizon=6, initial_price=100.0)
+    model = make_model("american-put", 0, dim=12, horizon=6, initial_price=100.0)
     rngs = [np.random.default_rng(seed) for seed in range(3)]
     data = collect(model, "never-exercise", 3, rngs).trajectories
     stats = step_statistics(model.features, data.states, data.actions, data.rewards, 1.0)

@@ -62,7 +62,7 @@ def test_class_without_config_dataclass_is_rejected():
     assert "no-config" not in {e.id for e in algos.entries()}
 
 
-def test_entry_point_group_registers_an_external_package(tmp_path, monkeypatch):
+def test_entry_point_group_registers_an_external_package(tmp_path, monkeypatch, registrations):
     """A distribution declaring ``[rltheory.algorithms]`` gets its module imported on lookup."""
     package = tmp_path / "plugin_pkg.py"
     package.write_text(
@@ -86,11 +86,51 @@ def test_entry_point_group_registers_an_external_package(tmp_path, monkeypatch):
     (dist / "entry_points.txt").write_text("[rltheory.algorithms]\nplugin = plugin_pkg\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(registry, "_PLUGINS_LOADED", False)
-    monkeypatch.delitem(registry._REGISTRY, "plugin-uniform", raising=False)
-    try:
-        entry = algos.get("plugin-uniform")
-        assert entry.citation == "plugin test"
-        assert entry.protocol == "online"
-    finally:
-        registry._REGISTRY.pop("plugin-uniform", None)
-        sys.modules.pop("plugin_pkg", None)
+    monkeypatch.delitem(sys.modules, "plugin_pkg", raising=False)
+    entry = algos.get("plugin-uniform")
+    assert entry.citation == "plugin test"
+    assert entry.protocol == "online"
+
+
+def test_scoped_registrations_remove_an_algorithm_and_restore_a_removed_one():
+    """The helper every test that registers something uses: it leaves the registry unchanged."""
+    from rltheory.testing import scoped_registrations
+
+    class Temporary(OnlineAlgorithm):
+        @dataclass(frozen=True)
+        class Config:
+            pass
+
+        def policy(self):  # pragma: no cover - never run
+            raise NotImplementedError
+
+        def update(self, trajectories):  # pragma: no cover - never run
+            raise NotImplementedError
+
+    before = [e.id for e in algos.entries()]
+    uniform = algos.get("uniform")
+    with scoped_registrations():
+        algos.register("temporary", citation="test")(Temporary)
+        registry._REGISTRY.remove("uniform")
+        assert "temporary" in [e.id for e in algos.entries()]
+        with pytest.raises(algos.UnknownAlgorithmError):
+            algos.get("uniform")
+    assert [e.id for e in algos.entries()] == before
+    assert algos.get("uniform") is uniform
+
+
+def test_smoke_parameters_must_name_config_fields(registrations):
+    class Smoky(OnlineAlgorithm):
+        @dataclass(frozen=True)
+        class Config:
+            beta: float = 1.0
+
+        def policy(self):  # pragma: no cover - never run
+            raise NotImplementedError
+
+        def update(self, trajectories):  # pragma: no cover - never run
+            raise NotImplementedError
+
+    with pytest.raises(TypeError, match=r"'bta' \(did you mean 'beta'\?\)"):
+        algos.register("smoky", citation="test", smoke={"bta": 0.1})(Smoky)
+    assert "smoky" not in {e.id for e in algos.entries()}

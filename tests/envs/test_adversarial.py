@@ -221,7 +221,7 @@ def test_invalid_constructions_are_rejected():
         AdversarialMDP(adv.dynamics, 2.0 * np.ones((3, adv.horizon, adv.dim)))
     with pytest.raises(ValueError, match=r"\[K, 3, 3\]"):
         AdversarialMDP(adv.dynamics, np.ones((3, adv.horizon + 1, adv.dim)) / 2)
-    no_features = envs.make_model("random-tabular", n_states=3, n_actions=2, horizon=3)
+    no_features = envs.make_model("random-tabular", 0, n_states=3, n_actions=2, horizon=3)
     with pytest.raises(TypeError, match="features"):
         AdversarialMDP(no_features, np.ones((3, 3, 1)) / 2)
     with pytest.raises(ValueError, match="kind"):

@@ -43,7 +43,7 @@ def test_zero_delay_reduces_to_no_delay():
     assert all(list(arrived) == [j] for j, arrived in enumerate(arrivals(d)))
     assert total_delay(d) == 0
     # the env: same trajectories as the undelayed env, each episode's feedback at its own end
-    model = envs.make_model("riverswim", horizon=6)
+    model = envs.make_model("riverswim", 0, horizon=6)
     delayed, plain = DelayedFeedbackEnv(model, d), ModelEnv(model)
     rng = np.random.default_rng(1)
     for episode in range(20):
@@ -177,7 +177,7 @@ def test_delayed_feedback_env_delivers_each_trajectory_at_its_arrival():
 
 
 def test_abandoned_episode_feedback_is_delivered_at_the_next_episode_end():
-    model = envs.make_model("riverswim", horizon=3)
+    model = envs.make_model("riverswim", 0, horizon=3)
     env = DelayedFeedbackEnv(model, np.zeros(5, dtype=np.int64))
     env.reset(seed=0)
     env.step(1)

@@ -6,7 +6,13 @@ probability, i.e. the chance over the choice of seed that a correct implementati
 
 from __future__ import annotations
 
+import importlib
+import multiprocessing
+import subprocess
+import sys
 import warnings
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 
 import gymnasium
 import numpy as np
@@ -17,7 +23,7 @@ from scipy import stats
 import rltheory.envs as envs
 from rltheory.envs import registry
 from rltheory.envs.adversarial import AdversarialMDP
-from rltheory.envs.gym import DELAYED_FEEDBACK_ID, ModelEnv, register_gym_envs
+from rltheory.envs.gym import DELAYED_FEEDBACK_ID, ModelEnv
 from rltheory.mdp import (
     DenseTransitions,
     DiscountedMDP,
@@ -27,9 +33,13 @@ from rltheory.mdp import (
     evaluate,
     initial_value,
 )
+from rltheory.testing import scoped_registrations
+from rltheory.testing.checks import _dynamics as _dynamics_of
 
 FAMILIES = envs.families()
 GYM_IDS = [entry.gym_id for entry in FAMILIES] + [DELAYED_FEEDBACK_ID]
+EPISODIC = [e for e in FAMILIES if isinstance(_dynamics_of(e.build(0)), FiniteHorizonMDP)]
+"""Families with episodes (the continuing federated ones are checked in test_federated_envs)."""
 
 
 def _reward_table(model, episode: int) -> np.ndarray:
@@ -55,7 +65,7 @@ def test_every_family_is_registered_with_gymnasium():
     assert DELAYED_FEEDBACK_ID in gymnasium.registry
 
 
-@pytest.mark.parametrize("entry", FAMILIES, ids=lambda e: e.id)
+@pytest.mark.parametrize("entry", EPISODIC, ids=lambda e: e.id)
 def test_episode_follows_the_exact_model(entry):
     """Spaces, info, termination after H, rewards = the model's table, next states in supp P."""
     env = gymnasium.make(entry.gym_id)
@@ -88,7 +98,7 @@ def test_episode_follows_the_exact_model(entry):
             env.unwrapped.step(0)
 
 
-@pytest.mark.parametrize("entry", FAMILIES, ids=lambda e: e.id)
+@pytest.mark.parametrize("entry", EPISODIC, ids=lambda e: e.id)
 def test_monte_carlo_return_matches_exact_evaluation(entry):
     """Mean return of a fixed stochastic policy stepped through gymnasium vs ``evaluate``.
 
@@ -173,23 +183,161 @@ def test_model_env_wraps_a_discounted_model():
         ModelEnv(object())
 
 
-def test_a_newly_registered_family_gets_a_gym_env(monkeypatch):
-    """The gym layer iterates the registry: a family added later is wrapped generically."""
-    monkeypatch.setattr(registry, "_FAMILIES", dict(registry._FAMILIES))
-    register_gym_envs()  # families other tests registered in this process get their ids first
+def _two_state(rng, *, horizon: int = 3):
+    p = np.array([[[0.5, 0.5], [1.0, 0.0]], [[0.0, 1.0], [0.2, 0.8]]])
+    return FiniteHorizonMDP(p, np.full((horizon, 2, 2), 0.25), np.array([1.0, 0.0]))
 
-    @registry.register_family("test-two-state", gym_name="TestTwoState", citation="test")
-    def two_state(rng, *, horizon: int = 3):
-        p = np.array([[[0.5, 0.5], [1.0, 0.0]], [[0.0, 1.0], [0.2, 0.8]]])
-        return FiniteHorizonMDP(p, np.full((horizon, 2, 2), 0.25), np.array([1.0, 0.0]))
 
-    try:
-        assert register_gym_envs() == ["rltheory/TestTwoState-v0"]
+def test_registering_a_family_registers_its_gym_id_and_the_scope_removes_both():
+    """Registration is one act: the gymnasium id exists as soon as the family does, and the
+    scoped helper removes the two together."""
+    with scoped_registrations():
+        registry.register_family("test-two-state", gym_name="TestTwoState", citation="t")(
+            _two_state
+        )
+        assert "rltheory/TestTwoState-v0" in gymnasium.registry
         env = gymnasium.make("rltheory/TestTwoState-v0", horizon=2)
         assert env.unwrapped.model.horizon == 2
         check_env(env.unwrapped)
-    finally:
-        del gymnasium.registry["rltheory/TestTwoState-v0"]
+    assert "rltheory/TestTwoState-v0" not in gymnasium.registry
+    with pytest.raises(envs.UnknownEnvironmentError):
+        envs.get_family("test-two-state")
+    assert {e.id for e in envs.families()} == {e.id for e in FAMILIES}
+
+
+@pytest.mark.parametrize("name", sorted(registry.GYM_RESERVED))
+def test_reserved_gym_keywords_are_refused_at_registration(registrations, name):
+    exec(f"def builder(rng, *, {name}=0):\n    return None", namespace := {})
+    with pytest.raises(ValueError, match=f"'{name}'.*reserved by the gymnasium"):
+        registry.register_family("test-reserved", gym_name="TestReserved", citation="t")(
+            namespace["builder"]
+        )
+    assert "rltheory/TestReserved-v0" not in gymnasium.registry
+
+
+def test_a_gym_name_clash_is_refused(registrations):
+    with pytest.raises(ValueError, match=r"gym_name 'RiverSwim'.*already used by 'riverswim'"):
+        registry.register_family("test-clash", gym_name="RiverSwim", citation="t")(_two_state)
+    with pytest.raises(envs.UnknownEnvironmentError):
+        envs.get_family("test-clash")
+
+
+PLUGIN_MODULE, PLUGIN_GYM_ID = "gym_plugin_family", "rltheory/TestPluginChain-v0"
+
+
+@contextmanager
+def _imported_plugin():
+    """Import the plugin module inside a registration scope; forget it (and what it
+    registered) afterwards."""
+    with scoped_registrations():
+        sys.modules.pop(PLUGIN_MODULE, None)
+        try:
+            yield importlib.import_module(PLUGIN_MODULE)
+        finally:
+            sys.modules.pop(PLUGIN_MODULE, None)
+
+
+def test_a_family_registered_by_a_plugin_module_after_import_is_gym_makeable():
+    assert PLUGIN_GYM_ID not in gymnasium.registry  # rltheory.envs imported, the plugin not yet
+    with _imported_plugin():
+        env = gymnasium.make(PLUGIN_GYM_ID, seed=5, n_states=4)
+        expected = envs.make_model("test-plugin-chain", 5, n_states=4)
+        np.testing.assert_array_equal(
+            env.unwrapped.model.transitions.dense(), expected.transitions.dense()
+        )
+        check_env(env.unwrapped)
+        vector = gymnasium.make_vec(
+            PLUGIN_GYM_ID, 2, vectorization_mode="vector_entry_point", seed=5, n_states=4
+        )
+        assert vector.observation_space == gymnasium.spaces.MultiDiscrete([4, 4])
+    assert PLUGIN_GYM_ID not in gymnasium.registry
+
+
+def _make_in_fresh_worker(seed: int) -> tuple[bool, np.ndarray]:
+    """In a spawned process: import rltheory.envs, then the plugin; make its environment."""
+    import rltheory.envs  # noqa: F401
+
+    registered_before = PLUGIN_GYM_ID in gymnasium.registry
+    importlib.import_module(PLUGIN_MODULE)
+    env = gymnasium.make(PLUGIN_GYM_ID, seed=seed, n_states=4)
+    return registered_before, env.unwrapped.model.transitions.dense()
+
+
+def test_a_family_registered_inside_a_process_pool_worker_is_gym_makeable():
+    """A fresh (spawned) worker has only what it imports: the plugin registers the gym id."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        registered_before, dense = pool.submit(_make_in_fresh_worker, 5).result(timeout=300)
+    assert not registered_before
+    with _imported_plugin():
+        expected = envs.make_model("test-plugin-chain", 5, n_states=4).transitions.dense()
+    np.testing.assert_array_equal(dense, expected)
+
+
+def test_import_rltheory_is_enough_for_gymnasium_make():
+    code = (
+        "import gymnasium, rltheory; "
+        "env = gymnasium.make('rltheory/RiverSwim-v0'); "
+        "print(env.unwrapped.model.n_states)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(envs.get_family("riverswim").defaults["n_states"])
+
+
+# --- vector entry point -----------------------------------------------------------------------
+
+
+def _assert_same_infos(first: dict, second: dict, where: str) -> None:
+    assert first.keys() == second.keys(), (where, sorted(first), sorted(second))
+    for key in first:
+        a, b = np.asarray(first[key]), np.asarray(second[key])
+        assert a.dtype == b.dtype and a.shape == b.shape, (where, key, a.dtype, b.dtype)
+        np.testing.assert_array_equal(a, b, err_msg=f"{where}: info[{key!r}]")
+
+
+@pytest.mark.parametrize("entry", EPISODIC, ids=lambda e: e.id)
+def test_vector_entry_point_equals_sync_vectorization_bit_for_bit(entry):
+    """``make_vec(..., "vector_entry_point")`` (one batched sampler call per step) gives exactly
+    the observations, rewards, flags and infos of gymnasium's SyncVectorEnv over ModelEnv copies,
+    across an episode boundary (NEXT_STEP autoreset) and a re-seeded reset."""
+    n = 3
+    batched = gymnasium.make_vec(entry.gym_id, n, vectorization_mode="vector_entry_point", seed=2)
+    synced = gymnasium.make_vec(entry.gym_id, n, vectorization_mode="sync", seed=2)
+    assert batched.metadata["autoreset_mode"] == synced.metadata["autoreset_mode"]
+    assert batched.observation_space == synced.observation_space
+    assert batched.action_space == synced.action_space
+    horizon = _dynamics(batched.unwrapped.model).horizon
+    rng = np.random.default_rng(4)
+    for seed in (9, 10):
+        outputs = [env.reset(seed=seed) for env in (batched, synced)]
+        np.testing.assert_array_equal(outputs[0][0], outputs[1][0])
+        _assert_same_infos(outputs[0][1], outputs[1][1], f"reset(seed={seed})")
+        ended = 0
+        for t in range(2 * horizon + 2):
+            actions = rng.integers(batched.single_action_space.n, size=n)
+            steps = [env.step(actions) for env in (batched, synced)]
+            for a, b in zip(steps[0][:4], steps[1][:4], strict=True):
+                assert np.asarray(a).dtype.kind == np.asarray(b).dtype.kind
+                np.testing.assert_array_equal(a, b, err_msg=f"seed {seed}, step {t}")
+            _assert_same_infos(steps[0][4], steps[1][4], f"seed {seed}, step {t}")
+            ended += int(steps[0][2].all())
+        assert ended == 2, f"expected two episode ends in {2 * horizon + 2} steps, saw {ended}"
+
+
+def test_vector_env_refuses_bad_sizes_and_actions():
+    with pytest.raises(ValueError, match="num_envs must be >= 1"):
+        gymnasium.make_vec("rltheory/RiverSwim-v0", 0, vectorization_mode="vector_entry_point")
+    env = gymnasium.make_vec("rltheory/RiverSwim-v0", 2, vectorization_mode="vector_entry_point")
+    with pytest.raises(RuntimeError, match="call reset"):
+        env.step(np.array([0, 0]))
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="2 integers"):
+        env.step(np.array([0, 0, 1]))
+    with pytest.raises(ValueError, match="not in MultiDiscrete"):
+        env.step(np.array([0, 2]))
 
 
 # --- batched rollout path ----------------------------------------------------------------------

@@ -37,7 +37,7 @@ def _simulator_row(h: int, state: int, action: np.ndarray, q: float | None) -> n
 
 @pytest.mark.parametrize("q", [None, 0.0, 0.4, 1.0])
 def test_liu_xu_kernel_matches_the_simulator_on_reachable_states(q):
-    model = make_model("liu-xu-linear", perturbation=q)
+    model = make_model("liu-xu-linear", 0, perturbation=q)
     dense = model.transitions.dense()
     actions = np.array(list(itertools.product([-1, 1], repeat=4)))
     reachable = {0: [0], 1: [1, 3, 4], 2: [2, 3, 4]}
@@ -55,19 +55,19 @@ def test_liu_xu_kernel_matches_the_simulator_on_reachable_states(q):
 def test_liu_xu_optimal_value_by_hand():
     """V*_3(x3) = 0.5, V*_2(x2) = 2 (0.5) + 0.999 (0.5) (0.5), V*_1 = 2 (0.5) + 0.999 (0.5) V*_2."""
     v2 = 1.0 + 0.999 * 0.5 * 0.5
-    assert optimal(make_model("liu-xu-linear")).v[0, 0] == pytest.approx(1.0 + 0.999 * 0.5 * v2)
+    assert optimal(make_model("liu-xu-linear", 0)).v[0, 0] == pytest.approx(1.0 + 0.999 * 0.5 * v2)
 
 
 def test_liu_xu_refuses_features_off_the_simplex():
     with pytest.raises(ValueError, match="'delta' \\+- 'xi_norm'"):
-        make_model("liu-xu-linear", delta=0.1, xi_norm=0.2)
+        make_model("liu-xu-linear", 0, delta=0.1, xi_norm=0.2)
 
 
 def test_american_put_european_policy_has_the_binomial_value():
     """Hold until the last step, then exercise: value = E[max(0, K - S_{H-1})] / K with
     S_{H-1} = s0 up^U down^(H-1-U), U ~ Binomial(H-1, p)."""
     horizon, p = 8, 0.35
-    model = make_model("american-put", dim=12, horizon=horizon, price_up=p, initial_price=99.0)
+    model = make_model("american-put", 0, dim=12, horizon=horizon, price_up=p, initial_price=99.0)
     policy = np.zeros((horizon, model.n_states), dtype=np.int64)
     policy[-1] = 1
     n = horizon - 1
@@ -100,4 +100,4 @@ def test_perturbed_models_keep_every_other_parameter():
         nominal.transitions.dense().tobytes()
     )
     with pytest.raises(ValueError, match="declares no perturbed test models"):
-        perturbed_model(make_model("random-linear"), 0.1)
+        perturbed_model(make_model("random-linear", 0), 0.1)

@@ -2,14 +2,54 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from toy_experiment_plugins import TOY_SPEC
+
+from rltheory.testing import scoped_registrations
+
+PLUGINS = "toy_experiment_plugins"
+
+TOY_SPEC = """
+name = "toy"
+episodes = 40
+seeds = 4
+seed_batch = 2
+checkpoints = 8
+imports = ["toy_experiment_plugins"]
+
+[[env]]
+id = "toy-tabular"
+params = { n_states = [3, 4] }
+
+[[algorithms]]
+id = "toy-random"
+params = { scale = 1.5 }
+
+[[algorithms]]
+id = "uniform"
+"""
+"""A tiny spec over the toy families: 2 configurations x 2 algorithms x 2 seed batches."""
 
 
-@pytest.fixture
+@pytest.fixture(scope="module", autouse=True)
+def toy_plugins():
+    """The toy families and learners, registered for one test module and removed after it
+    (families with their gymnasium ids); a spec's ``imports = ["toy_experiment_plugins"]`` then
+    finds the module already imported in this process."""
+    with scoped_registrations():
+        sys.modules.pop(PLUGINS, None)
+        module = importlib.import_module(PLUGINS)
+        try:
+            yield module
+        finally:
+            sys.modules.pop(PLUGINS, None)
+
+
+@pytest.fixture(scope="session")
 def toy_text() -> str:
     """The TOML text of the default toy spec."""
     return TOY_SPEC

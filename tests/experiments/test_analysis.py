@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from rltheory.experiments.analysis import (
     fit_exponent,
@@ -35,16 +36,38 @@ def test_exponent_recovered_within_interval(exponent):
     assert fit.high - fit.low < 0.1
 
 
-def test_interval_covers_the_truth_at_nominal_rate():
-    # 40 independent synthetic experiments; with a 90% interval the number of misses is
-    # Binomial(40, 0.1) (mean 4); P(misses > 11) < 1e-3 when coverage is right.
+COVERAGE_RUNS, COVERAGE_ALPHA = 400, 1e-3
+
+
+def _coverage_misses(n_seeds: int) -> int:
+    """Misses of the true exponent 0.5 by the 90% interval over 400 independent synthetic
+    experiments (fixed generator, so deterministic)."""
     rng = np.random.default_rng(7)
     misses = 0
-    for _ in range(40):
-        episodes, samples = synthetic(rng, 0.5, n_seeds=10, noise=0.3)
+    for _ in range(COVERAGE_RUNS):
+        episodes, samples = synthetic(rng, 0.5, n_seeds=n_seeds, noise=0.3)
         fit = fit_exponent(episodes, samples, 0.9, 500, rng)
         misses += not fit.low <= 0.5 <= fit.high
-    assert misses <= 11
+    return misses
+
+
+def test_interval_covers_the_truth_at_nominal_rate():
+    """With 20 seeds the misses are Binomial(400, 0.1) when the 90% coverage is right; the
+    two-sided exact binomial test rejects at level 1e-3 (a correct interval fails w.p. <= 1e-3
+    over the choice of generator seed). At 80% true coverage (expected 80 misses) p < 1e-8:
+    such an interval fails, as does the 72% the former "at most 11 of 40" check accepted."""
+    misses = _coverage_misses(20)
+    assert stats.binomtest(misses, COVERAGE_RUNS, 0.1).pvalue >= COVERAGE_ALPHA, misses
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known: the percentile bootstrap over 10 seeds under-covers (about 80% at nominal "
+    "90%); remove this mark when the interval method is fixed",
+)
+def test_interval_covers_the_truth_at_nominal_rate_with_ten_seeds():
+    misses = _coverage_misses(10)
+    assert stats.binomtest(misses, COVERAGE_RUNS, 0.1).pvalue >= COVERAGE_ALPHA, misses
 
 
 def test_exponent_undefined_without_positive_regret():

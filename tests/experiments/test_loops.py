@@ -8,7 +8,7 @@ from rltheory.experiments.loops import make_online, run_online, seed_generators
 
 
 def _run(exact_regret: bool):
-    model = make_model("riverswim", n_states=4, horizon=5)
+    model = make_model("riverswim", 0, n_states=4, horizon=5)
     entry = algos.get("lsvi-ucb")
     env_rngs, algo_rngs = seed_generators(
         [np.random.SeedSequence(3, spawn_key=(i,)) for i in range(2)]

@@ -53,7 +53,7 @@ def test_offline_spec_runs_and_its_metrics_are_exact(write_spec, tmp_path):
     # Recompute K = 80 from scratch: seed i is SeedSequence(base_seed, spawn_key=(i,)).
     cell_seeds = [np.random.SeedSequence(entropy=11, spawn_key=(i,)) for i in range(3)]
     env_rngs, algo_rngs = seed_generators(cell_seeds)
-    model = make_model("liu-xu-linear")
+    model = make_model("liu-xu-linear", 0)
     policy = behaviour_policy(model, "epsilon-optimal", epsilon=0.5)
     batch = np.broadcast_to(policy, (len(cell_seeds), *policy.shape))
     data = rollout_from_uniforms(model, batch, draw_uniforms(env_rngs, 80, model.horizon))

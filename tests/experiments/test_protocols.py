@@ -14,14 +14,14 @@ import pandas as pd
 import pytest
 
 from rltheory.algos import entries, structures_of
-from rltheory.algos.registry import unregister
-from rltheory.bounds.base import unregister_bound
 from rltheory.envs import families
 from rltheory.experiments import SpecError, load_spec, run_experiment, spec_from_dict
 from rltheory.experiments import results as R
-from rltheory.experiments.protocols import get_protocol, unregister_protocol
+from rltheory.experiments.protocols import get_protocol
 from rltheory.experiments.report import make_report
 from rltheory.experiments.runner import run_cell
+from rltheory.specs import path as shipped_spec
+from rltheory.testing import scoped_registrations
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "data" / "quickstart_small_before_protocols.parquet"
@@ -30,11 +30,19 @@ GOLDEN = ROOT / "tests" / "data" / "quickstart_small_before_protocols.parquet"
 def test_quickstart_table_is_bit_identical_to_the_runner_before_protocols():
     """``tests/data`` holds the quickstart's table (3 seeds, K = 300) computed by the runner
     before the protocol layer (commit 3a28949); every column but the cell key (a hash that now
-    names the protocol) and wall time must be equal, bit for bit."""
-    spec = load_spec(ROOT / "experiments" / "quickstart.toml").with_overrides(seeds=3, episodes=300)
+    names the protocol) and wall time must be equal, bit for bit (the proof-event monitor and
+    assumption columns, added since, are not in the stored table)."""
+    spec = load_spec(shipped_spec("quickstart")).with_overrides(seeds=3, episodes=300)
     new = pd.concat([run_cell(cell) for cell in spec.cells()], ignore_index=True)
     old = pd.read_parquet(GOLDEN)
-    assert set(new.columns) - {R.CELL, "wall_time"} == set(old.columns)
+    monitors = {c for c in new.columns if c.startswith(("monitor.", "assumptions."))}
+    assert monitors, "the quickstart's LSVI-UCB and UCBVI declare proof-event monitors"
+    assert set(new.columns) - {R.CELL, "wall_time"} - monitors == set(old.columns)
+    # UCBVI's pooled default changed from None (auto: pooled on these time-homogeneous models)
+    # to the paper's True; the numbers are unchanged.
+    ucbvi = (old["algorithm"] == "ucbvi").to_numpy()
+    assert old.loc[ucbvi, "algo.pooled"].isna().all() and new.loc[ucbvi, "algo.pooled"].all()
+    old["algo.pooled"] = np.where(ucbvi, True, old["algo.pooled"]).astype(bool)
     for column in old.columns:
         pd.testing.assert_series_equal(
             new[column], old[column], check_exact=True, check_names=False, obj=column
@@ -44,13 +52,12 @@ def test_quickstart_table_is_bit_identical_to_the_runner_before_protocols():
 @pytest.fixture
 def toy_protocol():
     """Import the plugin module (registering protocol, algorithm and bound); remove them after."""
-    sys.modules.pop("toy_protocol_plugin", None)
-    module = importlib.import_module("toy_protocol_plugin")
-    yield module
-    unregister_protocol("toy-offline")
-    unregister("toy-plug-in")
-    unregister_bound("toy-offline-rate")
-    sys.modules.pop("toy_protocol_plugin", None)
+    with scoped_registrations():
+        sys.modules.pop("toy_protocol_plugin", None)
+        try:
+            yield importlib.import_module("toy_protocol_plugin")
+        finally:
+            sys.modules.pop("toy_protocol_plugin", None)
 
 
 TOY_OFFLINE = """

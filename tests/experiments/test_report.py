@@ -8,7 +8,6 @@ import shutil
 import numpy as np
 import pytest
 from matplotlib.image import imread
-from toy_experiment_plugins import TOY_SPEC
 
 from rltheory.experiments import results as R
 from rltheory.experiments import runner
@@ -17,10 +16,10 @@ from rltheory.experiments.spec import load_spec
 
 
 @pytest.fixture(scope="module")
-def results_dir(tmp_path_factory):
+def results_dir(tmp_path_factory, toy_text):
     directory = tmp_path_factory.mktemp("toy")
     spec_path = directory / "spec.toml"
-    spec_path.write_text(TOY_SPEC)
+    spec_path.write_text(toy_text)
     runner.run_experiment(load_spec(spec_path), directory / "out", backend="inprocess")
     return directory / "out"
 

@@ -127,9 +127,92 @@ def test_hash_ignores_presentation_but_not_overrides(write_spec, toy_text):
     ["quickstart", "lsvi_ucb_regret_vs_K", "lsvi_ucb_regret_vs_d", "lsvi_ucb_regret_vs_H"],
 )
 def test_shipped_specs_validate(name):
-    from rltheory.cli import repo_root
+    from rltheory.specs import path as shipped_spec
 
-    spec = load_spec(repo_root() / "experiments" / f"{name}.toml")
+    spec = load_spec(shipped_spec(name))
     assert spec.seeds == 8 and spec.cells()
     if name.endswith(("_d", "_H")):
         assert len(spec.swept_env_params()) == 1
+
+
+def test_shipped_minimax_rate_spec_ties_k_and_warns_about_the_encoding():
+    """One cell per (K, algorithm) with the instance built for its K; the linear encoding's
+    signed measures exceed Assumption A's TV norm, which the structure pass says."""
+    from rltheory.envs.assumptions import AssumptionWarning
+    from rltheory.specs import path as shipped_spec
+
+    with pytest.warns(AssumptionWarning, match="lsvi-ucb-jin2020"):
+        spec = load_spec(shipped_spec("lsvi_ucb_minimax_rate"))
+    cells = spec.cells()
+    assert len(cells) == 12
+    assert all(c.env.params["n_episodes"] == c.run["episodes"] for c in cells)
+
+
+SWEEP = """
+episodes = {episodes}
+seeds = 2
+{tie}
+[env]
+id = "{env}"
+params = {params}
+[[algorithms]]
+id = "lsvi-ucb"
+"""
+
+
+@pytest.mark.filterwarnings("ignore::rltheory.envs.assumptions.AssumptionWarning")
+def test_episode_sweep_ties_the_environment_parameter(write_spec):
+    """One cell per K, each with the hard instance built for its own K."""
+    text = SWEEP.format(
+        episodes="[40, 20]",
+        tie='tie = { n_episodes = "episodes" }',
+        env="zgs-hard",
+        params='{ dim = 3, horizon = 3, encoding = "linear" }',
+    )
+    spec = load_spec(write_spec(text))
+    cells = spec.cells()
+    assert [c.run["episodes"] for c in cells] == [20, 40]
+    assert [c.env.params["n_episodes"] for c in cells] == [20, 40]
+    assert [c.env.build().metadata["n_episodes"] for c in cells] == [20, 40]
+
+
+@pytest.mark.parametrize(
+    ("episodes", "tie", "env", "params", "where", "needle"),
+    [
+        ("[10, 0]", "", "random-linear", "{ dim = 2 }", "episodes", "must be >= 1"),
+        ("[10, 2.5]", "", "random-linear", "{ dim = 2 }", "episodes", "list of positive"),
+        ("10", 'tie = { n_episodes = "seeds" }', "zgs-hard", "{}", "tie.n_episodes", "episodes"),
+        (
+            "10",
+            'tie = { n_episodes = "episodes" }',
+            "random-linear",
+            "{}",
+            "tie.n_episodes",
+            "has no such parameter",
+        ),
+        (
+            "10",
+            'tie = { n_episodes = "episodes" }',
+            "zgs-hard",
+            "{ n_episodes = 5 }",
+            "tie.n_episodes",
+            "sets it in params",
+        ),
+        ("10", "tie = 3", "zgs-hard", "{}", "tie", "expected a table"),
+    ],
+)
+@pytest.mark.filterwarnings("ignore::rltheory.envs.assumptions.AssumptionWarning")
+def test_episode_sweep_and_tie_errors_are_located(
+    write_spec, episodes, tie, env, params, where, needle
+):
+    text = SWEEP.format(episodes=episodes, tie=tie, env=env, params=params)
+    found = problems(write_spec, text)
+    assert any(path == where and needle in message for path, message in found), found
+
+
+def test_monitor_settings_are_validated(write_spec):
+    text = SWEEP.format(
+        episodes="10", tie="monitor = 1\nmonitor_stride = 0", env="random-linear", params="{}"
+    )
+    paths = {path for path, _ in problems(write_spec, text)}
+    assert {"monitor", "monitor_stride"} <= paths

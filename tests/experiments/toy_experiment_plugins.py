@@ -1,7 +1,9 @@
 """Tiny environment families and learners registered for the experiment-runner tests.
 
 Specs name this module under ``imports`` so that every backend's workers (including spawned Dask
-workers) register them too.
+workers) register them too. In the test process the module is imported (and its registrations
+removed again) by the module-scoped fixture in ``conftest.py``, never at collection, so these
+test-only families never join the registry-wide conformance parametrization.
 """
 
 from __future__ import annotations
@@ -13,27 +15,6 @@ import numpy as np
 from rltheory.algos import OnlineAlgorithm, register
 from rltheory.envs import register_family
 from rltheory.mdp import DenseTransitions, FiniteHorizonMDP, Trajectories
-
-TOY_SPEC = """
-name = "toy"
-episodes = 40
-seeds = 4
-seed_batch = 2
-checkpoints = 8
-imports = ["toy_experiment_plugins"]
-
-[[env]]
-id = "toy-tabular"
-params = { n_states = [3, 4] }
-
-[[algorithms]]
-id = "toy-random"
-params = { scale = 1.5 }
-
-[[algorithms]]
-id = "uniform"
-"""
-"""A tiny spec over the toy families: 2 configurations x 2 algorithms x 2 seed batches."""
 
 
 @register_family("toy-tabular", gym_name="ToyTabular", citation="test fixture")

@@ -21,7 +21,7 @@ from rltheory.offline.metrics import perturbed_values, r2pvi_rate, robust_subopt
 
 @pytest.fixture(scope="module")
 def model():
-    return make_model("liu-xu-linear")
+    return make_model("liu-xu-linear", 0)
 
 
 def _dataset(model, seeds=(3, 4, 5), n=25, behaviour="uniform", **kw):

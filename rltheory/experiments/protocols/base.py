@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from rltheory.experiments.checker import Checker
 
 SEED = "seed"
+ENV_PARAMS = "env_params"
+"""Key of a run point holding environment parameters tied to it (e.g. ``{"n_episodes": K}``):
+the cell expansion sets them on every environment configuration of that point."""
 WALL_TIME = "wall_time"
 
 
@@ -99,6 +102,8 @@ class Protocol(ABC):
     columns: ClassVar[Mapping[str, str]]
     keys: ClassVar[tuple[str, ...]]
     requires: ClassVar[frozenset[str]] = frozenset()
+    unit: ClassVar[str] = "steps"
+    """What :meth:`steps` counts and ``Job.progress`` reports (episodes, rounds, ...)."""
 
     @abstractmethod
     def settings(self, data: Mapping[str, Any], check: Checker) -> dict[str, Any]:
@@ -109,6 +114,17 @@ class Protocol(ABC):
         """The run points of a spec's settings (one per point of a sweep over them), each the
         ``settings`` of one cell's :class:`Job`. Default: the settings themselves."""
         return [dict(settings)]
+
+    def steps(self, point: Mapping[str, Any]) -> int | None:
+        """How many :attr:`unit` a cell at run point ``point`` goes through (its progress total;
+        None when unknown before it runs)."""
+        return None
+
+    def memory(self, point: Mapping[str, Any], n_seeds: int, size: Any) -> int:
+        """Bytes of this protocol's own arrays for one cell of ``n_seeds`` seeds at ``point`` on a
+        model of ``size`` (:class:`rltheory.experiments.memory.ModelSize`). Default: four float
+        arrays ``[B, steps]``."""
+        return 4 * 8 * n_seeds * (self.steps(point) or 1)
 
     def problem(self, job: Job) -> Problem:
         """The learner's view of ``job.model`` (default: sizes, features, rewards; the model

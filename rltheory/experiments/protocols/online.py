@@ -3,9 +3,13 @@ commits to ``pi_k``, the environment rolls it out once per seed and the learner 
 trajectories. Metric: the exact pseudo-regret ``V*_1(s_1^k) - V^{pi_k}_1(s_1^k)`` of every
 episode, computed on the model by backward induction, never from sampled returns.
 
-Spec keys: ``episodes`` (K) and ``checkpoints`` (a count of log-spaced points, a table
-``{spacing = "log" | "linear", count = N}``, or an explicit list of episodes; the last episode K
-is always logged).
+Spec keys: ``episodes`` (K, or a list of K values: one run per K, a minimax-rate sweep) and
+``checkpoints`` (a count of log-spaced points, a table ``{spacing = "log" | "linear", count = N}``,
+or an explicit list of episodes; the last episode K is always logged); ``tie`` (a table
+``{<env parameter> = "episodes"}``: that parameter of every environment is set to each run's K,
+for K-dependent hard instances such as ``zgs-hard``'s ``n_episodes``); ``monitor`` (default true:
+evaluate the algorithm's proof event, :mod:`rltheory.algos.monitors`, on the model at
+checkpoints) and ``monitor_stride`` (evaluate at every n-th checkpoint and the last; default 1).
 """
 
 from __future__ import annotations
@@ -18,25 +22,32 @@ import numpy as np
 import pandas as pd
 
 from rltheory.algos.protocols import OnlineAlgorithm
+from rltheory.envs.assumptions import check_assumptions
 from rltheory.experiments.loops import run_online, seed_generators
 from rltheory.experiments.protocols import Axis, Job, Metric, Protocol, register_protocol
-from rltheory.experiments.protocols.base import SEED, WALL_TIME
+from rltheory.experiments.protocols.base import ENV_PARAMS, SEED, WALL_TIME
 
 __all__ = [
     "BETA_RUN",
     "CUMULATIVE_REGRET",
     "EPISODE",
+    "MONITOR_PREFIX",
     "REGRET",
     "SEED",
     "WALL_TIME",
     "OnlineProtocol",
 ]
 from rltheory.experiments.checker import Checker
+from rltheory.mdp import optimal
 
 EPISODE = "episode"
 REGRET = "regret"
 CUMULATIVE_REGRET = "cumulative_regret"
 BETA_RUN = "run.beta"
+MONITOR_PREFIX = "monitor."
+VIOLATED = "assumptions.violated"
+TIEABLE = ("episodes",)
+"""Settings an environment parameter can be tied to (``tie = {n_episodes = "episodes"}``)."""
 CHECKPOINT_KEYS = ("spacing", "count")
 CHECKPOINT_SPACINGS = ("log", "linear")
 DEFAULT_CHECKPOINTS = 40
@@ -86,6 +97,71 @@ def checkpoint_setting(value: Any, check: Checker, n_episodes: int | None) -> An
     return {"spacing": spacing, "count": count}
 
 
+def episodes_setting(value: Any, check: Checker) -> int | list[int]:
+    """K as an integer, or a sorted list of distinct K values (a sweep, located at
+    ``episodes``)."""
+    if isinstance(value, list):
+        if not value or not all(isinstance(k, int) and not isinstance(k, bool) for k in value):
+            check.fail("episodes", f"a sweep must be a list of positive integers, got {value!r}")
+            return 1
+        if min(value) < 1:
+            check.fail("episodes", f"must be >= 1, got {min(value)}")
+        values = sorted(set(value))
+        return values if len(values) > 1 else values[0]
+    return check.integer({"episodes": value}, "episodes", 1, 1)
+
+
+def tie_setting(value: Any, check: Checker) -> dict[str, str]:
+    """``{env parameter: setting}`` of the ``tie`` table (each setting one of :data:`TIEABLE`);
+    whether every environment takes the parameter is checked with the environments
+    (:func:`rltheory.experiments.compat.check_compatibility`)."""
+    if not isinstance(value, Mapping):
+        check.fail("tie", f'expected a table {{<env parameter> = "episodes"}}, got {value!r}')
+        return {}
+    out = {}
+    for name, source in value.items():
+        if check.choice(source, f"tie.{name}", TIEABLE, "setting to tie to") is not None:
+            out[str(name)] = source
+    return out
+
+
+class MonitorRecorder:
+    """Evaluates a job's proof-event monitor at its monitored checkpoints: ``values[key]`` is
+    ``[B, n_checkpoints]``, NaN where not evaluated (every ``monitor_stride``-th checkpoint
+    and the last are). One :func:`rltheory.mdp.optimal` per run, one monitor call per
+    monitored checkpoint."""
+
+    def __init__(self, job: Job, monitor: Any, n_seeds: int, stride: int):
+        checkpoints = list(job.settings["checkpoints"])
+        watched = set(checkpoints[stride - 1 :: stride]) | {checkpoints[-1]}
+        self.position = {k: i for i, k in enumerate(checkpoints) if k in watched}
+        self.model, self.monitor = job.model, monitor
+        self.optimum = optimal(job.model)
+        self.shape = (n_seeds, len(checkpoints))
+        self.values: dict[str, np.ndarray] = {}
+
+    @classmethod
+    def for_job(cls, job: Job, n_seeds: int) -> MonitorRecorder | None:
+        """A recorder when the algorithm declares a monitor and the run point monitors."""
+        stride = int(job.settings.get("monitor_stride", 1))
+        monitor = getattr(job.entry, "monitor", None)
+        if monitor is None or stride < 1:
+            return None
+        return cls(job, monitor, n_seeds, stride)
+
+    def __call__(self, episode: int, learner: Any) -> None:
+        """Record the monitor for ``learner``'s state after ``episode`` episodes (nothing when
+        the monitor does not apply to this model and learner)."""
+        if episode not in self.position:
+            return
+        applies = self.monitor.applies
+        if applies is not None and not applies(self.model, learner):
+            return
+        for key, value in self.monitor.evaluate(self.model, learner, self.optimum).items():
+            column = self.values.setdefault(key, np.full(self.shape, np.nan))
+            column[:, self.position[episode]] = value
+
+
 @register_protocol
 class OnlineProtocol(Protocol):
     """Online episodic RL with stochastic transitions and fixed mean rewards."""
@@ -94,7 +170,8 @@ class OnlineProtocol(Protocol):
     summary = "K episodes of play; exact per-episode pseudo-regret against V*"
     learner = OnlineAlgorithm
     requires = frozenset({"finite-horizon"})
-    keys = ("episodes", "checkpoints")
+    keys = ("episodes", "checkpoints", "tie", "monitor", "monitor_stride")
+    unit = "episodes"
     axis = Axis(EPISODE, "K", "episode K")
     metric = Metric(
         name="pseudo_regret",
@@ -115,25 +192,71 @@ class OnlineProtocol(Protocol):
         "(one learner runs all seeds of a cell)",
         EPISODE: "1-based episode index k of the checkpoint",
         BETA_RUN: "the bonus scale beta the learner used, where it exposes one",
+        VIOLATED: "ids of the theorems' normalisations the model violates, comma-separated "
+        "(rltheory.envs.assumptions; empty when all hold)",
+        MONITOR_PREFIX + "event": "1 if the algorithm's proof event (its Monitor's lemma) held at "
+        "every (h, s, a) for the learner's state after the episodes up to the checkpoint, else 0; "
+        "NaN where not monitored",
+        MONITOR_PREFIX + "fail_fraction": "fraction of the (h, s, a) where the event failed",
+        MONITOR_PREFIX + "worst_ratio": "max over (h, s, a) of |deviation| / confidence radius "
+        "(the event holds iff <= 1)",
+        MONITOR_PREFIX + "optimism": "1 if the optimism (or pessimism) the proof derives from the "
+        "event held, else 0",
     }
 
     def settings(self, data: Mapping[str, Any], check: Checker) -> dict[str, Any]:
         if "episodes" not in data:
             check.fail("episodes", "missing (required)")
-        episodes = check.integer(data, "episodes", 1, 1)
+        episodes = episodes_setting(data.get("episodes", 1), check)
+        largest = max(episodes) if isinstance(episodes, list) else episodes
         checkpoints = checkpoint_setting(
-            data.get("checkpoints", DEFAULT_CHECKPOINTS), check, episodes
+            data.get("checkpoints", DEFAULT_CHECKPOINTS), check, largest
         )
-        return {"episodes": episodes, "checkpoints": checkpoints}
+        monitor = data.get("monitor", True)
+        if not isinstance(monitor, bool):
+            check.fail("monitor", f"expected true or false, got {monitor!r}")
+            monitor = True
+        stride = check.integer(data, "monitor_stride", 1, 1)
+        return {
+            "episodes": episodes,
+            "checkpoints": checkpoints,
+            "tie": tie_setting(data.get("tie", {}), check),
+            "monitor": monitor,
+            "monitor_stride": stride,
+        }
 
     def points(self, settings: Mapping[str, Any]) -> list[dict[str, Any]]:
-        episodes = settings["episodes"]
-        return [
-            {
+        """One point per K (``episodes`` a list: a sweep); tied environment parameters go into
+        the point's ``env_params`` (:data:`rltheory.experiments.protocols.base.ENV_PARAMS`)."""
+        sweep = settings["episodes"]
+        points = []
+        for episodes in sweep if isinstance(sweep, list) else [sweep]:
+            checkpoints = settings["checkpoints"]
+            if isinstance(checkpoints, list):
+                checkpoints = [k for k in checkpoints if k <= episodes]
+            point = {
                 "episodes": episodes,
-                "checkpoints": resolve_checkpoints(settings["checkpoints"], episodes),
+                "checkpoints": resolve_checkpoints(checkpoints, episodes),
+                "monitor_stride": settings.get("monitor_stride", 1)
+                if settings.get("monitor", True)
+                else 0,
             }
-        ]
+            tie = settings.get("tie", {})
+            if tie:
+                point[ENV_PARAMS] = {name: point[source] for name, source in tie.items()}
+            points.append(point)
+        return points
+
+    def steps(self, point: Mapping[str, Any]) -> int:
+        return int(point["episodes"])
+
+    def memory(self, point: Mapping[str, Any], n_seeds: int, size: Any) -> int:
+        """Regret, returns and initial states ``[B, K]``, the clock ``[K]``, the tidy frame, and
+        the exact evaluation of B policies (``[B, H, S, A]`` values and policies, ``V*``)."""
+        k, points = int(point["episodes"]), len(point["checkpoints"])
+        arrays = 3 * n_seeds * k + k + 8 * n_seeds * points
+        evaluation = 3 * n_seeds * size.H * size.S * size.A + 2 * size.H * size.S * size.A
+        return 8 * (arrays + evaluation)
 
     def run(self, job: Job) -> pd.DataFrame:
         n_episodes = int(job.settings["episodes"])
@@ -147,9 +270,16 @@ class OnlineProtocol(Protocol):
             if job.progress is not None:
                 job.progress(k + 1, n_episodes)
 
-        run = run_online(job.model, algorithm, n_episodes, env_rngs, callback=clock)
         index = np.asarray(job.settings["checkpoints"]) - 1
         n_seeds, n_points = len(job.seeds), index.size
+        watch = MonitorRecorder.for_job(job, n_seeds)
+
+        def checkpoint(k: int, learner: Any) -> None:
+            clock(k, learner)
+            if watch is not None:
+                watch(k + 1, learner)
+
+        run = run_online(job.model, algorithm, n_episodes, env_rngs, callback=checkpoint)
         frame = pd.DataFrame(
             {
                 SEED: np.repeat(np.asarray(job.seed_ids, dtype=np.int64), n_points),
@@ -159,11 +289,15 @@ class OnlineProtocol(Protocol):
                 WALL_TIME: np.tile(elapsed[index], n_seeds),
             }
         )
+        if watch is not None:
+            for key, values in watch.values.items():
+                frame[MONITOR_PREFIX + key] = values.ravel()
+        frame[VIOLATED] = ",".join(sorted(check_assumptions(job.model)))
         beta = getattr(algorithm, "beta", None)
         if beta is not None:
             beta = np.asarray(beta, dtype=float)
             if beta.size == 1:
-                frame[BETA_RUN] = float(beta)
+                frame[BETA_RUN] = float(beta.ravel()[0])  # a [1] array (one seed) too
             elif beta.shape == (n_seeds,):
                 frame[BETA_RUN] = np.repeat(beta, n_points)
         return frame
