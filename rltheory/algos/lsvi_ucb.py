@@ -93,23 +93,27 @@ def lsvi_backward_pass(
         )
     q, w = out
     q_sa = q.reshape(horizon, n_seeds, n_states, n_actions)
+    per_group = [
+        (next_stat[g], reward_stat[g], linv[g], None if bonus is None else bonus[g])
+        for g in range(groups)
+    ]  # views, formed once per plan (one set when pooled)
     target = np.empty((n_seeds, dim, 1))
     target_flat = target[..., 0]
     v_col = np.zeros((n_seeds, n_states, 1))  # V_{H+1} = 0, then V_{h+1} for step h
     v_next = v_col[..., 0]
     for h in range(horizon - 1, -1, -1):
-        g = 0 if groups == 1 else h
+        m_h, b_h, linv_h, bonus_h = per_group[0 if groups == 1 else h]
         # line 5, target: sum_tau phi_h^tau [r_h^tau + max_a Q_{h+1}(x_{h+1}^tau, a)] = b + M V
-        np.matmul(next_stat[g], v_col, out=target)
-        np.add(target_flat, reward_stat[g], out=target_flat)
+        np.matmul(m_h, v_col, out=target)
+        np.add(target_flat, b_h, out=target_flat)
         # line 5: w_h = Lambda_h^{-1} target
         w_h = w[h][..., None]
-        np.matmul(linv[g], target, out=w_h)
+        np.matmul(linv_h, target, out=w_h)
         # line 6: Q_h = min(w_h^T phi + beta ||phi||_{Lambda_h^{-1}}, H)
         q_h = q[h]
         np.matmul(features, w_h, out=q_h[..., None])
-        if bonus is not None:
-            q_h += bonus[g]
+        if bonus_h is not None:
+            q_h += bonus_h
         np.minimum(q_h, clip, out=q_h)
         max_last_axis(q_sa[h], out=v_next)  # V_h(x) = max_a Q_h(x, a)
     greedy = q_sa.argmax(-1)  # line 8
