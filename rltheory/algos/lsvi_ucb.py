@@ -74,31 +74,30 @@ def lsvi_backward_pass(
     horizon: int,
     out: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Lines 3-8 of Algorithm 1 for B seeds: ``(Q [B, H, S·A], w [B, H, d], greedy [B, H, S])``.
+    """Lines 3-8 of Algorithm 1 for B seeds: ``(Q [H, B, S·A], w [H, B, d], greedy [H, B, S])``.
 
-    Inputs per seed and group g (G = H per step, G = 1 pooled): ``reward_stat [B, G, d]``
-    (``b_h = sum_tau phi_h^tau r_h^tau``), ``next_stat [B, G, d, S]``
-    (``M_h = sum_tau phi_h^tau e_{x_{h+1}^tau}^T``), ``linv [B, G, d, d]`` (``Lambda_h^{-1}``),
-    ``bonus [B, G, S·A]`` (``beta ||phi||_{Lambda_h^{-1}}``), ``features [S·A, d]``, the clip
-    (H in the paper). ``out = (q, w)`` are optional preallocated outputs. The greedy action is
-    the first maximizer (lowest index on ties).
+    Inputs per group g and seed (G = H per step, G = 1 pooled; group-major, so that each
+    step's slice is contiguous): ``reward_stat [G, B, d]`` (``b_h = sum_tau phi_h^tau r_h^tau``),
+    ``next_stat [G, B, d, S]`` (``M_h = sum_tau phi_h^tau e_{x_{h+1}^tau}^T``),
+    ``linv [G, B, d, d]`` (``Lambda_h^{-1}``), ``bonus [G, B, S·A]``
+    (``beta ||phi||_{Lambda_h^{-1}}``; None when ``beta = 0``), ``features [S·A, d]``, the
+    clip (H in the paper). ``out = (q, w)`` are optional preallocated outputs. The greedy
+    action is the first maximizer (lowest index on ties).
     """
-    n_seeds, groups, dim = reward_stat.shape
+    groups, n_seeds, dim = reward_stat.shape
     n_states = next_stat.shape[-1]
     n_actions = features.shape[0] // n_states
-    q, w = (
-        out
-        if out is not None
-        else (
-            np.empty((n_seeds, horizon, n_states * n_actions)),
-            np.empty((n_seeds, horizon, dim)),
+    if out is None:
+        out = (
+            np.empty((horizon, n_seeds, n_states * n_actions)),
+            np.empty((horizon, n_seeds, dim)),
         )
-    )
+    q, w = out
+    q_sa = q.reshape(horizon, n_seeds, n_states, n_actions)
     per_group = [
-        (next_stat[:, g], reward_stat[:, g], linv[:, g], None if bonus is None else bonus[:, g])
+        (next_stat[g], reward_stat[g], linv[g], None if bonus is None else bonus[g])
         for g in range(groups)
-    ]  # views, formed once per plan
-    q_sa = q.reshape(n_seeds, horizon, n_states, n_actions)
+    ]  # views, formed once per plan (one set when pooled)
     target = np.empty((n_seeds, dim, 1))
     target_flat = target[..., 0]
     v_col = np.zeros((n_seeds, n_states, 1))  # V_{H+1} = 0, then V_{h+1} for step h
@@ -109,15 +108,15 @@ def lsvi_backward_pass(
         np.matmul(m_h, v_col, out=target)
         np.add(target_flat, b_h, out=target_flat)
         # line 5: w_h = Lambda_h^{-1} target
-        w_h = w[:, h, :, None]
+        w_h = w[h][..., None]
         np.matmul(linv_h, target, out=w_h)
         # line 6: Q_h = min(w_h^T phi + beta ||phi||_{Lambda_h^{-1}}, H)
-        q_h = q[:, h]
+        q_h = q[h]
         np.matmul(features, w_h, out=q_h[..., None])
         if bonus_h is not None:
             q_h += bonus_h
         np.minimum(q_h, clip, out=q_h)
-        max_last_axis(q_sa[:, h], out=v_next)  # V_h(x) = max_a Q_h(x, a)
+        max_last_axis(q_sa[h], out=v_next)  # V_h(x) = max_a Q_h(x, a)
     greedy = q_sa.argmax(-1)  # line 8
     return q, w, greedy
 
@@ -216,7 +215,8 @@ class LSVI(OnlineAlgorithm):
     One learner for the LSVI family; the variants are configurations (:class:`LSVIUCBConfig`,
     :class:`LSVIConfig` for ``beta = 0``, :class:`LSVIEpsGreedyConfig`). It keeps the state
     (statistics, ``Lambda^{-1}``, cached quadratic forms); :func:`lsvi_backward_pass` plans.
-    State arrays carry a leading seed axis B and a group axis G (G = H per-step, 1 pooled).
+    State arrays carry a leading group axis G (G = H per step, 1 pooled) and a seed axis B
+    (group-major, so each step's block is contiguous); the accessors return ``[B, ...]``.
     """
 
     Config = LSVIUCBConfig
@@ -240,7 +240,7 @@ class LSVI(OnlineAlgorithm):
         self._phi_flat = np.ascontiguousarray(features.reshape(-1, self.dim))
         self._phi_t = np.ascontiguousarray(self._phi_flat.T)
         groups = 1 if config.pooled else self.horizon
-        batch = (self.n_seeds, groups)
+        batch = (groups, self.n_seeds)  # group-major: one contiguous block per step
         eye = np.eye(self.dim)
         self._gram = np.broadcast_to(config.lam * eye, (*batch, self.dim, self.dim)).copy()
         self._linv = np.broadcast_to(eye / config.lam, (*batch, self.dim, self.dim)).copy()
@@ -250,11 +250,11 @@ class LSVI(OnlineAlgorithm):
         self._next_stat = np.zeros((*batch, self.dim, self.n_states))
         self._since_refresh = 0
         n_pairs = self.n_states * self.n_actions
-        self._q = np.zeros((self.n_seeds, self.horizon, n_pairs))
-        self._weights = np.zeros((self.n_seeds, self.horizon, self.dim))
-        self._greedy = np.zeros((self.n_seeds, self.horizon, self.n_states), dtype=np.int64)
-        self._seed_index = np.arange(self.n_seeds)[:, None]
-        self._step_index = np.arange(self.horizon)[None, :]
+        self._q = np.zeros((self.horizon, self.n_seeds, n_pairs))
+        self._weights = np.zeros((self.horizon, self.n_seeds, self.dim))
+        self._greedy = np.zeros((self.horizon, self.n_seeds, self.n_states), dtype=np.int64)
+        self._seed_index = np.arange(self.n_seeds)
+        self._step_index = np.arange(self.horizon)[:, None]
         self._planned = False
 
     # ----------------------------------------------------------------- planning (lines 3-8)
@@ -276,38 +276,39 @@ class LSVI(OnlineAlgorithm):
     def q_values(self) -> np.ndarray:
         """``Q_h^k(s, a)`` of the coming episode for every seed: ``[B, H, S, A]`` (a copy)."""
         self._plan()
-        return self._q.reshape(self.n_seeds, self.horizon, self.n_states, self.n_actions).copy()
+        q = self._q.reshape(self.horizon, self.n_seeds, self.n_states, self.n_actions)
+        return q.swapaxes(0, 1).copy()
 
     @property
     def weights(self) -> np.ndarray:
         """Ridge weights ``w_h^k`` of the coming episode: ``[B, H, d]`` (a copy)."""
         self._plan()
-        return self._weights.copy()
+        return self._weights.swapaxes(0, 1).copy()
 
     @property
     def gram_inverse(self) -> np.ndarray:
         """``Lambda_h^{-1}`` per seed and group: ``[B, G, d, d]`` (G = H, or 1 if pooled)."""
-        return self._linv.copy()
+        return self._linv.swapaxes(0, 1).copy()
 
     @property
     def quadratic_forms(self) -> np.ndarray:
         """Cached ``phi(s,a)^T Lambda_h^{-1} phi(s,a)``: ``[B, G, S, A]``."""
-        return self._quad.reshape(*self._quad.shape[:2], self.n_states, self.n_actions).copy()
+        quad = self._quad.reshape(*self._quad.shape[:2], self.n_states, self.n_actions)
+        return quad.swapaxes(0, 1).copy()
 
     def greedy_policy(self) -> np.ndarray:
         """``argmax_a Q_h^k(s, a)`` for all (h, s), lowest index on ties: ``int [B, H, S]``."""
         self._plan()
-        return self._greedy.copy()
+        return self._greedy.swapaxes(0, 1).copy()
 
     def policy(self) -> np.ndarray:
         """Greedy (line 8), or ε-greedy ``[B, H, S, A]`` when the configuration explores."""
         eps = self.config.exploration
         if eps is None:
             return self.greedy_policy()
-        self._plan()
-        n_actions = self.n_actions
-        pi = np.full((*self._greedy.shape, n_actions), eps / n_actions)
-        np.put_along_axis(pi, self._greedy[..., None], 1.0 - eps + eps / n_actions, axis=-1)
+        greedy, n_actions = self.greedy_policy(), self.n_actions
+        pi = np.full((*greedy.shape, n_actions), eps / n_actions)
+        np.put_along_axis(pi, greedy[..., None], 1.0 - eps + eps / n_actions, axis=-1)
         return pi
 
     # ------------------------------------------------------------------ learning (after line 8)
@@ -321,13 +322,14 @@ class LSVI(OnlineAlgorithm):
             # Deviation from paper: one Gram matrix and data pool over all h (named option;
             # valid only for time-homogeneous MDPs, no theorem in Jin et al.). The H rows enter
             # together (Woodbury), equal to H rank-one updates up to rounding.
-            absorb_rows(self._gram, self._linv, self._quad, u[:, None], self._phi_t)
-            self._reward_stat += (rewards[:, None, None, :] @ u[:, None])[..., 0, :]
-            np.add.at(self._next_stat[:, 0], (seeds, slice(None), nxt), u)  # repeated x'
+            absorb_rows(self._gram, self._linv, self._quad, u[None], self._phi_t)
+            self._reward_stat += (rewards[None, :, None, :] @ u[None])[..., 0, :]
+            np.add.at(self._next_stat[0], (seeds[:, None], slice(None), nxt), u)  # repeated x'
         else:
-            absorb_rank_one(self._gram, self._linv, self._quad, u, self._phi_t)
-            self._reward_stat += u * rewards[..., None]
-            self._next_stat[seeds, self._step_index, :, nxt] += u  # (seed, h) pairs distinct
+            u_steps = u.swapaxes(0, 1)  # [H, B, d], group-major like the state
+            absorb_rank_one(self._gram, self._linv, self._quad, u_steps, self._phi_t)
+            self._reward_stat += u_steps * rewards.T[..., None]
+            self._next_stat[self._step_index, seeds, :, nxt.T] += u_steps  # (h, seed) distinct
         self._since_refresh += self.horizon if self.config.pooled else 1
         if self._since_refresh >= self.config.refresh_every:
             self._linv, self._quad = refresh_inverse(self._gram, self._phi_flat)
