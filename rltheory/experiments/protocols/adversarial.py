@@ -30,7 +30,7 @@ from rltheory.experiments.adversarial_loop import (
 from rltheory.experiments.checker import Checker
 from rltheory.experiments.loops import seed_generators
 from rltheory.experiments.protocols import Axis, Job, Metric, Protocol, register_protocol
-from rltheory.experiments.protocols.base import SEED, WALL_TIME
+from rltheory.experiments.protocols.base import SEED, WALL_TIME, with_steps
 from rltheory.experiments.protocols.online import (
     DEFAULT_CHECKPOINTS,
     EPISODE,
@@ -142,10 +142,7 @@ class AdversarialProtocol(Protocol):
 
     def quantities(self, x: np.ndarray, params: Mapping[str, Any]) -> dict[str, Any]:
         """``K`` at the axis, and ``T = K H`` steps when H is known."""
-        out = super().quantities(x, params)
-        if "H" in params:
-            out["T"] = out["K"] * float(params["H"])
-        return out
+        return with_steps(super().quantities(x, params))
 
     def conformance(self):
         from rltheory.testing.adversarial_checks import ADVERSARIAL_CHECKS

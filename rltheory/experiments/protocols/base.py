@@ -163,3 +163,11 @@ class Protocol(ABC):
             },
             "columns": dict(self.columns),
         }
+
+
+def with_steps(q: dict[str, Any]) -> dict[str, Any]:
+    """``q`` with the step count ``T = K H`` added where episodes ``K`` and ``H`` are known (the
+    episodic protocols' quantities)."""
+    if "K" in q and "H" in q:
+        q["T"] = np.asarray(q["K"], dtype=float) * float(q["H"])
+    return q

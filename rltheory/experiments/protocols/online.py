@@ -25,7 +25,7 @@ from rltheory.algos.protocols import OnlineAlgorithm
 from rltheory.envs.assumptions import check_assumptions
 from rltheory.experiments.loops import run_online, seed_generators
 from rltheory.experiments.protocols import Axis, Job, Metric, Protocol, register_protocol
-from rltheory.experiments.protocols.base import ENV_PARAMS, SEED, WALL_TIME
+from rltheory.experiments.protocols.base import ENV_PARAMS, SEED, WALL_TIME, with_steps
 
 __all__ = [
     "BETA_RUN",
@@ -304,10 +304,7 @@ class OnlineProtocol(Protocol):
 
     def quantities(self, x: np.ndarray, params: Mapping[str, Any]) -> dict[str, Any]:
         """``K`` at the axis, and ``T = K H`` steps when H is known."""
-        out = super().quantities(x, params)
-        if "H" in params:
-            out["T"] = out["K"] * float(params["H"])
-        return out
+        return with_steps(super().quantities(x, params))
 
     def conformance(self):
         from rltheory.testing.online_checks import ALGORITHM_CHECKS
