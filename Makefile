@@ -17,7 +17,9 @@ demo: $(STAMP)
 
 # Every run shuffles the test order (pytest-randomly); the seed is printed first, and
 # `make test SEED=<n>` replays an order.
-SEED ?= $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+ifndef SEED
+SEED := $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+endif
 
 test: $(STAMP)
 	@echo "test order: pytest-randomly seed $(SEED) (replay with: make test SEED=$(SEED))"

@@ -119,6 +119,16 @@ def test_a_plugin_protocol_runs_end_to_end(toy_protocol, write_spec, tmp_path):
     assert any(p.suffix == ".png" for p in report.figures)
 
 
+MINIMAL_KEYS = {
+    "online": {"episodes": 2},
+    "adversarial": {},
+    "delayed": {},
+    "offline": {"dataset_sizes": [10]},
+    "federated": {"steps": 20, "local_steps": 2},
+}
+"""The smallest protocol settings of a valid spec, per registered protocol."""
+
+
 def _runnable_algorithm(model) -> str | None:
     """An algorithm the model can run, online ones first (their spec keys are known here)."""
     offered = structures_of(model)
@@ -141,16 +151,17 @@ def test_every_family_validates_with_an_algorithm_that_accepts_it_or_is_refused(
 
     model = get_family(family).build(np.random.default_rng(0))
     algorithm = _runnable_algorithm(model)
-    data = {"seeds": 1, "env": {"id": family}, "episodes": 2}
+    data = {"seeds": 1, "env": {"id": family}}
     if algorithm is not None:
         protocol = get_protocol(next(e.protocol for e in entries() if e.id == algorithm))
-        if protocol.name != "online":
-            pytest.skip(f"{family}: accepted by '{algorithm}' ({protocol.name} protocol)")
-        spec = spec_from_dict({**data, "algorithms": [{"id": algorithm}]})
-        assert spec.cells()
+        assert protocol.name in MINIMAL_KEYS, f"add the {protocol.name} protocol's minimal keys"
+        spec = spec_from_dict(
+            {**data, **MINIMAL_KEYS[protocol.name], "algorithms": [{"id": algorithm}]}
+        )
+        assert spec.protocol == protocol.name and spec.cells()
         return
     with pytest.raises(SpecError) as error:
-        spec_from_dict({**data, "algorithms": [{"id": "uniform"}]})
+        spec_from_dict({**data, "episodes": 2, "algorithms": [{"id": "uniform"}]})
     (path, message), *_ = error.value.problems
     assert path == "algorithms[0].id" and "needs" in message and family in message
     missing = get_protocol("online").requires - structures_of(model)
