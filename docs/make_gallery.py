@@ -69,7 +69,15 @@ def section(spec: Path, run: bool) -> str:
     for png in sorted(report.glob("*.png")):
         shutil.copy2(png, target / png.name)
         lines += [f"![{png.stem}](gallery/{name}/{png.name})", ""]
-    lines += [tables(summary.read_text()), ""]
+    text = summary.read_text()
+    partial = next((line for line in text.splitlines() if "have not finished" in line), None)
+    if partial:
+        lines += [
+            f"**Partial run** — {partial.removeprefix('WARNING: ')} The figures and table "
+            "cover the finished cells; the command above resumes the rest.",
+            "",
+        ]
+    lines += [tables(text), ""]
     return "\n".join(lines)
 
 
