@@ -62,7 +62,9 @@ def structures_of(model: Any) -> frozenset[str]:
     arrays, plus any it declares in a ``structures`` attribute."""
     tags = {"model", *getattr(model, "structures", ())}
     if isinstance(model, FiniteHorizonMDP):
-        tags |= {"finite-horizon", "tabular"}
+        tags |= {"finite-horizon", "tabular", "offline-dataset"}
+        if model.metadata.get("perturbation") is not None:
+            tags.add("perturbed")  # exact perturbed test models (rltheory.envs.perturbation)
         if model.horizon == 1:
             tags.add("bandit")
         if model.mixture_basis is not None:

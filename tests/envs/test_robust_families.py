@@ -101,3 +101,13 @@ def test_perturbed_models_keep_every_other_parameter():
     )
     with pytest.raises(ValueError, match="declares no perturbed test models"):
         perturbed_model(make_model("random-linear", 0), 0.1)
+
+
+def test_nominal_plus_perturbed_families_offer_their_structure_tags():
+    """The robust families offer ``perturbed`` (exact test models) and ``offline-dataset``; a
+    family without test models does not offer ``perturbed``, so a spec needing it is refused."""
+    from rltheory.algos import structures_of
+
+    for family in ("liu-xu-linear", "american-put"):
+        assert {"perturbed", "offline-dataset"} <= structures_of(make_model(family, 0))
+    assert "perturbed" not in structures_of(make_model("random-linear", 0))

@@ -94,7 +94,7 @@ class OfflineProtocol(Protocol):
     name = "offline"
     summary = "datasets of K episodes; exact (robust) suboptimality and perturbed-model values"
     learner = OfflineAlgorithm
-    requires = frozenset({"finite-horizon"})
+    requires = frozenset({"finite-horizon", "offline-dataset"})
     keys = ("dataset_sizes", "behaviour", "perturbations")
     axis = Axis(N_DATA, "n_data", "dataset size K (episodes)")
     metric = Metric(
