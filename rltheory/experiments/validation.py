@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from rltheory.algos import UnknownAlgorithmError
@@ -200,18 +200,37 @@ def _environments(check: Checker, value: Any) -> list[EnvironmentSpec]:
     return [spec for spec in (_environment(check, p, t) for p, t in tables) if spec]
 
 
-def _environment(check: Checker, path: str, table: Any) -> EnvironmentSpec | None:
-    if not check.keys(table, path, ENV_KEYS, "an environment"):
+def _registered(
+    check: Checker,
+    path: str,
+    table: Any,
+    keys: Sequence[str],
+    kind: str,
+    lookup: Callable[[str], Any],
+    unknown: type[Exception],
+) -> tuple[str, Any] | None:
+    """``(id, registry entry)`` of an environment or algorithm table (None after a located
+    problem: not a table, unknown keys, no string id, an unregistered id)."""
+    if not check.keys(table, path, keys, f"an {kind}"):
         return None
-    env_id = table.get("id")
-    if not isinstance(env_id, str):
-        check.fail(f"{path}.id", "missing environment id (a string)")
+    item_id = table.get("id")
+    if not isinstance(item_id, str):
+        check.fail(f"{path}.id", f"missing {kind} id (a string)")
         return None
     try:
-        family = get_family(env_id)
-    except UnknownEnvironmentError as error:
+        return item_id, lookup(item_id)
+    except unknown as error:
         check.fail(f"{path}.id", str(error))
         return None
+
+
+def _environment(check: Checker, path: str, table: Any) -> EnvironmentSpec | None:
+    found = _registered(
+        check, path, table, ENV_KEYS, "environment", get_family, UnknownEnvironmentError
+    )
+    if found is None:
+        return None
+    env_id, family = found
     params = check.params(
         table.get("params", {}), f"{path}.params", family.defaults, {}, f"environment '{env_id}'"
     )
@@ -254,17 +273,12 @@ def _algorithms(check: Checker, value: Any) -> list[tuple[int, AlgorithmSpec]]:
 
 
 def _algorithm(check: Checker, path: str, table: Any) -> AlgorithmSpec | None:
-    if not check.keys(table, path, ALGORITHM_KEYS, "an algorithm"):
+    found = _registered(
+        check, path, table, ALGORITHM_KEYS, "algorithm", get_algorithm, UnknownAlgorithmError
+    )
+    if found is None:
         return None
-    algo_id = table.get("id")
-    if not isinstance(algo_id, str):
-        check.fail(f"{path}.id", "missing algorithm id (a string)")
-        return None
-    try:
-        entry = get_algorithm(algo_id)
-    except UnknownAlgorithmError as error:
-        check.fail(f"{path}.id", str(error))
-        return None
+    algo_id, entry = found
     label = table.get("label", algo_id)
     if not isinstance(label, str) or not label:
         check.fail(f"{path}.label", "expected a non-empty string")
