@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from _harness import RESULTS
+from _notes import render_notes
 
 README = Path(__file__).resolve().parent / "README.md"
 
@@ -363,9 +364,9 @@ def main() -> None:
         out += ["", *lsvi_scale(json.loads(path.read_text()))]
     if not scale:
         out += ["", "## `lsvi_scale.py`", "", f"No results file yet: `{SCALE_COMMAND}`."]
-    # benchmarks without a JSON renderer keep their measured results in notes/<name>.md
+    # benchmarks without a section renderer keep their prose in notes/<name>.md
     for notes in sorted((README.parent / "notes").glob("*.md")):
-        out += ["", notes.read_text().strip()]
+        out += ["", render_notes(notes)]
     README.write_text("\n".join(out).rstrip() + "\n")
     print(f"wrote {README}")
 

@@ -165,14 +165,15 @@ def put_agreement(model, agent, policy) -> float:
     return float(np.mean(hits))
 
 
-def run(args) -> dict:
+def run(args, record) -> None:
+    """Time every case and pass each finished row to ``record`` (so an interrupted run keeps
+    what it measured)."""
     scratch = extract(Path(args.authors_repo))
     sim = load(scratch / "Simulated_Linear_MDP" / "algorithm.py", "authors_sim_algorithm")
     put = load(scratch / "American_put_opt" / "algorithm.py", "authors_put_algorithm")
     import itertools
 
     action_space = [np.array(a) for a in itertools.product([-1, 1], repeat=4)]
-    rows = []
     put_cases = PUT_FULL if args.full else PUT_QUICK
     if args.put is not None:  # e.g. "1000x60,1000x120"
         put_cases = [tuple(int(x) for x in case.split("x")) for case in args.put.split(",") if case]
@@ -223,8 +224,9 @@ def run(args) -> dict:
                 "ratio_median": float(np.median(theirs) / np.median(mine)),
                 "ratio_min": float(np.min(theirs) / np.min(mine)),
                 "policy_agreement": agreement, "load": os.getloadavg(),
+                "date": time.strftime("%Y-%m-%d"), "reps": args.reps,
             }  # fmt: skip
-            rows.append(row)
+            record(row)
             print(
                 f"{env:3s} n={n:5d} d={d:3d} {name:9s} ours {np.median(mine):8.4f}s theirs "
                 f"{np.median(theirs):8.3f}s ratio {row['ratio_median']:7.1f}x "
@@ -232,7 +234,14 @@ def run(args) -> dict:
                 flush=True,
             )
     shutil.rmtree(scratch, ignore_errors=True)
-    return {"rows": rows, "reps": args.reps, "python": sys.version.split()[0]}
+
+
+def key(row: dict) -> tuple:
+    return (row["env"], row["n"], row["d"], row["algorithm"])
+
+
+def order(row: dict) -> tuple:
+    return (row["env"] != "sim", row["d"], row["n"], ALGORITHMS.index(row["algorithm"]))
 
 
 def main() -> None:
@@ -245,9 +254,18 @@ def main() -> None:
     parser.add_argument("--algorithms", help=f"subset of {','.join(ALGORITHMS)}")
     parser.add_argument("--out", default="benchmarks/results/r2pvi_vs_authors.json")
     args = parser.parse_args()
-    result = run(args)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2, default=float))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rows = json.loads(out.read_text())["rows"] if out.exists() else []
+
+    def record(row: dict) -> None:
+        """Replace the row of the same case (earlier runs' other cases are kept)."""
+        rows[:] = [r for r in rows if key(r) != key(row)] + [row]
+        rows.sort(key=order)
+        doc = {"rows": rows, "python": sys.version.split()[0]}
+        out.write_text(json.dumps(doc, indent=2, default=float))
+
+    run(args, record)
 
 
 if __name__ == "__main__":

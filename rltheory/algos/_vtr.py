@@ -48,7 +48,7 @@ def optimistic_plan(
     theta: np.ndarray,
     inverse: np.ndarray,
     beta: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Optimistic backward pass with the frozen level-0 estimator (Zhou & Gu 2022, Alg. 1;
     Ayoub et al. 2020 with the ellipsoid maximised in closed form)::
 
@@ -58,11 +58,14 @@ def optimistic_plan(
 
     ``rewards [H, S, A]`` in total-reward-<=-1 units; per seed and group ``theta [B, G, d]``,
     ``inverse [B, G, d, d]`` (``Sigma_hat^{-1}``) and ``beta [B, G]``: step h uses group 0 when
-    G = 1 (pooled) and group h when G = H. Returns ``(q [B, H, S, A], v [B, H+1, S])``.
+    G = 1 (pooled) and group h when G = H. Returns ``(q [B, H, S, A], v [B, H+1, S], u)`` with
+    ``u [B, H, S, A]`` the unclipped sums (a key for breaking the ties that the clip at 1 makes:
+    every maximizer of ``u`` maximizes ``q``).
     """
     horizon, n_states, n_actions = rewards.shape
     n_seeds, n_groups, dim = theta.shape
     q = np.empty((n_seeds, horizon, n_states, n_actions))
+    u = np.empty_like(q)
     v = np.zeros((n_seeds, horizon + 1, n_states))
     flat_rewards = rewards.reshape(horizon, -1)
     for h in range(horizon - 1, -1, -1):
@@ -70,15 +73,16 @@ def optimistic_plan(
         f = integrate(psi_t, v[:, h + 1], dim)  # [B, S·A, d]
         mean = (f @ theta[:, g, :, None])[..., 0]
         bonus = beta[:, g, None] * elliptical_norms(f, inverse[:, g])
-        q_h = np.clip(flat_rewards[h] + mean + bonus, 0.0, 1.0)
-        q[:, h] = q_h.reshape(n_seeds, n_states, n_actions)
+        u[:, h] = (flat_rewards[h] + mean + bonus).reshape(n_seeds, n_states, n_actions)
+        q[:, h] = np.clip(u[:, h], 0.0, 1.0)
         v[:, h] = q[:, h].max(-1)
-    return q, v
+    return q, v, u
 
 
 def greedy(q: np.ndarray, keys: np.ndarray | None = None) -> np.ndarray:
-    """``argmax_a q[..., a]``: the lowest maximizing index, or (``keys`` like ``q``, uniform) the
-    maximizer with the largest key, i.e. a uniform choice among exact ties."""
+    """``argmax_a q[..., a]``: the lowest maximizing index, or (``keys`` like ``q``) the maximizer
+    with the largest key (uniform keys: a uniform choice among exact ties; the unclipped sums of
+    :func:`optimistic_plan`: the largest optimistic value before the clip)."""
     if keys is None:
         return q.argmax(-1)
     return np.where(q == q.max(-1, keepdims=True), keys, -1.0).argmax(-1)

@@ -6,7 +6,8 @@ Algorithm 1, for episode k and step h = H..1 (0-based ``h = H-1..0`` in arrays):
     w_h = Lambda_h^{-1} sum_{tau<k} phi_h^tau [r_h^tau + max_a Q_{h+1}(x_{h+1}^tau, a)]  (line 5)
     Q_h = min(w_h^T phi + beta ||phi||_{Lambda_h^{-1}}, H)                               (line 6)
 
-then act greedily on Q_h (line 8; ties go to the lowest action index). ``beta = c d H sqrt(iota)``,
+then act greedily on Q_h (line 8; ties go to the lowest action index, or with
+``tie_break="unclipped"`` to the largest value before the clip at H). ``beta = c d H sqrt(iota)``,
 ``iota = log(2 d T / p)``, ``T = K H`` (Thm 3.1; ``c`` is the paper's unspecified absolute
 constant, ``c = 1`` is "theory mode"). Data of episode k enters only after the episode.
 
@@ -73,6 +74,7 @@ def lsvi_backward_pass(
     clip: float,
     horizon: int,
     out: tuple[np.ndarray, np.ndarray] | None = None,
+    unclipped: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Lines 3-8 of Algorithm 1 for B seeds: ``(Q [H, B, S·A], w [H, B, d], greedy [H, B, S])``.
 
@@ -82,7 +84,9 @@ def lsvi_backward_pass(
     ``linv [G, B, d, d]`` (``Lambda_h^{-1}``), ``bonus [G, B, S·A]``
     (``beta ||phi||_{Lambda_h^{-1}}``; None when ``beta = 0``), ``features [S·A, d]``, the
     clip (H in the paper). ``out = (q, w)`` are optional preallocated outputs. The greedy
-    action is the first maximizer (lowest index on ties).
+    action is the first maximizer (lowest index on ties); given ``unclipped`` (like ``q``), the
+    values before the clip are written there and the greedy action maximizes them instead, which
+    is also a maximizer of the clipped ``Q_h`` (a tie-break, not a change of the algorithm).
     """
     groups, n_seeds, dim = reward_stat.shape
     n_states = next_stat.shape[-1]
@@ -115,9 +119,12 @@ def lsvi_backward_pass(
         np.matmul(features, w_h, out=q_h[..., None])
         if bonus_h is not None:
             q_h += bonus_h
+        if unclipped is not None:
+            unclipped[h] = q_h
         np.minimum(q_h, clip, out=q_h)
         max_last_axis(q_sa[h], out=v_next)  # V_h(x) = max_a Q_h(x, a)
-    greedy = q_sa.argmax(-1)  # line 8
+    keys = q if unclipped is None else unclipped
+    greedy = keys.reshape(q_sa.shape).argmax(-1)  # line 8
     return q, w, greedy
 
 
@@ -130,14 +137,21 @@ class LSVIConfig:
     ``refresh_every``: rank-one updates between Cholesky refreshes of ``Lambda^{-1}``.
     ``clip``: upper truncation of Q (paper: H; None means H). Another value is only for the
     scale-equivariance identity (rewards r/H, beta/H, clip 1).
+    ``tie_break``: which maximizer of ``Q_h(s, .)`` to play (the paper allows any):
+    ``"lowest"`` index, or ``"unclipped"``, the largest value before the clip. While optimism
+    saturates the clip, "lowest" can keep playing action 0 (RiverSwim's "left") where "right"
+    ties with it, so "right" is never tried there.
     """
 
     lam: float = 1.0
     pooled: bool = False
     refresh_every: int = 1000
     clip: float | None = None
+    tie_break: str = "lowest"
 
     def __post_init__(self) -> None:
+        if self.tie_break not in ("lowest", "unclipped"):
+            raise ValueError(f"tie_break must be 'lowest' or 'unclipped', got {self.tie_break!r}")
         if not self.lam > 0:
             raise ValueError(f"lam must be > 0, got {self.lam}")
         if isinstance(self.refresh_every, bool) or not isinstance(self.refresh_every, int):
@@ -253,6 +267,7 @@ class LSVI(OnlineAlgorithm):
         self._q = np.zeros((self.horizon, self.n_seeds, n_pairs))
         self._weights = np.zeros((self.horizon, self.n_seeds, self.dim))
         self._greedy = np.zeros((self.horizon, self.n_seeds, self.n_states), dtype=np.int64)
+        self._unclipped = np.zeros_like(self._q) if config.tie_break == "unclipped" else None
         self._seed_index = np.arange(self.n_seeds)
         self._step_index = np.arange(self.horizon)[:, None]
         self._planned = False
@@ -270,6 +285,7 @@ class LSVI(OnlineAlgorithm):
             self.clip,
             self.horizon,
             out=(self._q, self._weights),
+            unclipped=self._unclipped,
         )
         self._planned = True
 
@@ -297,7 +313,7 @@ class LSVI(OnlineAlgorithm):
         return quad.swapaxes(0, 1).copy()
 
     def greedy_policy(self) -> np.ndarray:
-        """``argmax_a Q_h^k(s, a)`` for all (h, s), lowest index on ties: ``int [B, H, S]``."""
+        """``argmax_a Q_h^k(s, a)`` for all (h, s), ties per ``tie_break``: ``int [B, H, S]``."""
         self._plan()
         return self._greedy.swapaxes(0, 1).copy()
 

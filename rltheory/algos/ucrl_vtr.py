@@ -46,7 +46,7 @@ ZHOUGU2022 = (
 )
 
 
-TIE_BREAKS = ("lowest", "random")
+TIE_BREAKS = ("lowest", "unclipped", "random")
 
 
 @dataclass(frozen=True)
@@ -55,9 +55,13 @@ class VTRConfig:
     (1 = theory; smaller = tuned mode, no guarantee); ``beta``: explicit radius (overrides the
     formula and ``beta_scale``); ``norm_bound``: B (None: the problem's); ``refresh_every``: steps
     between Cholesky refreshes of the running inverses; ``tie_break``: which maximizer of
-    ``Q_{k,h}(s, .)`` to play, ``"lowest"`` index or ``"random"`` (uniform among exact ties, drawn
-    once per episode from the seed's generator). The papers allow any maximizer; ties are common
-    while optimism saturates the clip at 1."""
+    ``Q_{k,h}(s, .)`` to play (the papers allow any; ties are common while optimism saturates the
+    clip at 1): ``"lowest"`` index (default), ``"unclipped"`` (the largest optimistic value
+    before the clip, also a maximizer of the clipped Q), or ``"random"`` (uniform among exact
+    ties, drawn once per episode from the seed's generator). Where ``V_{k,h+1} = 1`` everywhere,
+    ``phi_V(s,a) = sum_s' phi(s'|s,a)``; on ``riverswim-mixture`` (every basis row a
+    distribution) that is one vector for all (s, a), so the values before the clip tie as well,
+    only the reward separates the actions ("left" wins at state 0) and no tie rule helps."""
 
     delta: float = 0.05
     beta_scale: float = 1.0
@@ -162,14 +166,14 @@ class VTRCore(OnlineAlgorithm):
         self.radii = np.asarray(self.radius(self.episode + 1), dtype=float)  # [B, G]
         self.beta = self.radii[:, 0] if self.n_groups == 1 else self.radii
         level0 = slice(None, None, self.n_levels)  # level 0 of every group
-        self._q, self._v = _vtr.optimistic_plan(
+        self._q, self._v, unclipped = _vtr.optimistic_plan(
             self._psi_t,
             self.rewards,
             self._theta[:, level0],
             self._frozen_inverse[:, level0],
             self.radii,
         )
-        keys = None
+        keys = unclipped if self.config.tie_break == "unclipped" else None
         if self.config.tie_break == "random":
             keys = np.stack([rng.random(self._q.shape[1:]) for rng in self.rngs])
         self._greedy = _vtr.greedy(self._q, keys)

@@ -78,11 +78,13 @@ def step_data(history, seed, steps):
 
 def reference_q(features, history, seed, horizon, beta, lam, clip, pooled):
     """Algorithm 1, lines 3-6, as printed: sums over stored transitions, inverse by np.linalg.inv.
+    Returns ``(Q, U)``, U the values before the clip.
 
     Loops over states and actions on purpose: this is the slow, obviously-correct reading.
     """
     n_states, n_actions, d = features.shape
     q = np.zeros((horizon + 1, n_states, n_actions))  # Q_{H+1} = 0
+    unclipped = np.zeros_like(q)
     for h in range(horizon - 1, -1, -1):
         steps = range(horizon) if pooled else [h]
         gram = lam * np.eye(d)
@@ -96,8 +98,9 @@ def reference_q(features, history, seed, horizon, beta, lam, clip, pooled):
         for s in range(n_states):
             for a in range(n_actions):
                 phi = features[s, a]
-                q[h, s, a] = min(w @ phi + beta * math.sqrt(phi @ inverse @ phi), clip)
-    return q[:horizon]
+                unclipped[h, s, a] = w @ phi + beta * math.sqrt(phi @ inverse @ phi)
+                q[h, s, a] = min(unclipped[h, s, a], clip)
+    return q[:horizon], unclipped[:horizon]
 
 
 # ------------------------------------------------------------------------------ exact oracles
@@ -115,7 +118,7 @@ def test_matches_loop_reference_of_algorithm_1(pooled, beta):
     def compare(k, history):
         q = agent.q_values()
         for seed in range(agent.n_seeds):
-            ref = reference_q(model.features, history, seed, horizon, beta, 1.0, horizon, pooled)
+            ref, _ = reference_q(model.features, history, seed, horizon, beta, 1.0, horizon, pooled)
             np.testing.assert_allclose(q[seed], ref, rtol=0, atol=1e-10, err_msg=f"episode {k}")
             np.testing.assert_array_equal(agent.policy()[seed], ref.argmax(-1))
         clipped.append((q == horizon).mean())
@@ -123,6 +126,30 @@ def test_matches_loop_reference_of_algorithm_1(pooled, beta):
     history = play(agent, model, 12, on_episode=compare)
     compare(12, history)
     assert (max(clipped) > 0) == (beta > 1)
+
+
+def test_unclipped_tie_break_is_a_maximizer_of_the_clipped_q():
+    """tie_break = "unclipped": Q is Algorithm 1's (loop reference, 1e-10) and the played action
+    is the reference's argmax of the values before the clip, hence a maximizer of the clipped Q;
+    where the clip makes ties it differs from the lowest index (so the option does something)."""
+    model = uniform_start(linear_model(1))
+    agent = make_online(UCB, model, 30, UCB.make_config(beta=2.5, tie_break="unclipped"), [rng(0)])
+    differs = []
+
+    def compare(k, history):
+        q, policy = agent.q_values()[0], agent.policy()[0]
+        ref, before_clip = reference_q(model.features, history, 0, model.horizon, 2.5, 1.0,
+                                       model.horizon, False)  # fmt: skip
+        np.testing.assert_allclose(q, ref, rtol=0, atol=1e-10, err_msg=f"episode {k}")
+        np.testing.assert_array_equal(policy, before_clip.argmax(-1))
+        chosen = np.take_along_axis(q, policy[..., None], -1)[..., 0]
+        np.testing.assert_array_equal(chosen, q.max(-1))
+        differs.append(np.any(policy != q.argmax(-1)))
+
+    compare(12, play(agent, model, 12, on_episode=compare))
+    assert any(differs)
+    with pytest.raises(ValueError, match="tie_break"):
+        UCB.make_config(tie_break="random")
 
 
 def test_sherman_morrison_and_cached_forms_equal_inverse_recompute():

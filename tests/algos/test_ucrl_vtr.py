@@ -172,6 +172,33 @@ def test_greedy_tie_break():
     assert np.all(np.abs(counts - 2000 / 3) <= 4 * np.sqrt(2000 * (1 / 3) * (2 / 3)))
 
 
+def test_unclipped_tie_break_on_riverswim():
+    """The plan returns the values before the clip (``q = clip(u)``); ``tie_break="unclipped"``
+    plays argmax u, a maximizer of the clipped Q, on every episode. On RiverSwim (H = 40) the clip
+    at 1 ties "left" with "right" early on, and there the choice differs from the lowest index."""
+    from rltheory.algos._vtr import optimistic_plan
+
+    model = unit_total_reward(make_model("riverswim-mixture", 0, n_states=3, horizon=40))
+    differs = []
+
+    def check(k, learner):
+        level0 = slice(None, None, learner.n_levels)
+        q, _, u = optimistic_plan(learner._psi_t, learner.rewards, learner.estimates[:, level0],
+                                  learner.frozen_inverse[:, level0], learner.radii)  # fmt: skip
+        np.testing.assert_array_equal(q, np.clip(u, 0.0, 1.0))
+        np.testing.assert_array_equal(q, learner.q_values())
+        policy = learner.policy()
+        np.testing.assert_array_equal(policy, u.argmax(-1))
+        chosen = np.take_along_axis(q, policy[..., None], -1)[..., 0]
+        np.testing.assert_array_equal(chosen, q.max(-1))
+        differs.append(np.any(policy != q.argmax(-1)))
+
+    for entry, params in ((HF, {"beta_scale": 1e-3}), (VTR, {"beta_scale": 0.3})):
+        differs.clear()
+        run(entry, model, 12, [0, 1], callback=check, tie_break="unclipped", **params)
+        assert any(differs), entry.id
+
+
 def test_random_tie_break_batched_equals_alone_and_is_seeded():
     model = mixture(horizon=4)
     params = {"tie_break": "random", "n_levels": 3}
