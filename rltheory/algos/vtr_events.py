@@ -7,7 +7,9 @@ true variances, optimism ``Q_k >= Q*``); this module maps them onto the keys of
 variance event), ``fail_fraction`` = 1 - event (one joint event per seed, not a per-(h, s, a)
 inequality), ``worst_ratio`` = ``max_m ||theta_hat_m - theta*||_{Sigma_hat_m} / beta_k``,
 ``optimism`` = ``Q_k >= Q*`` everywhere. Defined for a pooled learner on a time-homogeneous
-mixture (one ``theta*``).
+mixture (one ``theta*``). A diagnostic rides along: ``saturated``, the fraction of (h, s) at
+which the coming plan's ``V_{k,h}(s)`` sits at the clip 1; while it is large the learner is in
+its burn-in (values at 1 carry no information to the regression, and ties decide the actions).
 """
 
 from __future__ import annotations
@@ -38,7 +40,13 @@ def vtr_event(model: Any, learner: Any, optimum: Any) -> dict[str, np.ndarray]:
         "optimism": np.asarray(raw["optimistic"], dtype=float),
         "confidence": np.asarray(raw["confidence"], dtype=float),
         "variance_covered": np.asarray(raw["variance_covered"], dtype=float),
+        "saturated": saturated_fraction(learner.values()[:, :-1]),
     }
+
+
+def saturated_fraction(values: np.ndarray, clip: float = 1.0) -> np.ndarray:
+    """Fraction of the (h, s) entries of ``values [B, H, S]`` at the clip (to 1e-12): ``[B]``."""
+    return (values >= clip - 1e-12).reshape(values.shape[0], -1).mean(-1)
 
 
 THEORY = {"beta_scale": 1.0, "beta": None}
