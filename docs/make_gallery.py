@@ -1,11 +1,14 @@
 """Write ``docs/gallery.md`` and ``docs/gallery/<spec>/*.png`` from the reports of every shipped
 spec in ``rltheory/specs/``: each figure with the exact command that makes it and its measured
 table. ``--run`` runs (or resumes) each spec first; without it, specs whose report is missing are
-listed as not yet run. Usage: ``python docs/make_gallery.py [--run] [SPEC ...]``."""
+listed as not yet run. Given SPECs, only their sections are rebuilt (and run with ``--run``); the
+other sections of the current gallery are kept as they are.
+Usage: ``python docs/make_gallery.py [--run] [SPEC ...]``."""
 
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -81,12 +84,30 @@ def section(spec: Path, run: bool) -> str:
     return "\n".join(lines)
 
 
+def existing_sections(gallery: Path) -> dict[str, str]:
+    """The current gallery's sections by spec file stem (each ``## ...`` chunk that names its
+    ``rltheory/specs/<stem>.toml``), in the form :func:`section` returns."""
+    if not gallery.is_file():
+        return {}
+    sections = {}
+    for chunk in re.split(r"(?m)^(?=## )", gallery.read_text())[1:]:
+        match = re.search(r"(?m)^`rltheory/specs/([\w.-]+)\.toml` — made by", chunk)
+        if match:
+            sections[match.group(1)] = chunk.rstrip("\n") + "\n"
+    return sections
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--run", action="store_true", help="run or resume each spec first")
     parser.add_argument("specs", nargs="*", type=Path, help="specs (default: the shipped ones)")
     args = parser.parse_args()
-    specs = [s.resolve() for s in args.specs] or sorted(SPECS.glob("*.toml"))
+    shipped = sorted(SPECS.glob("*.toml"))
+    chosen = {spec.resolve() for spec in args.specs} or set(shipped)
+    unknown = sorted(str(spec) for spec in chosen - set(shipped))
+    if unknown:
+        parser.error(f"not shipped specs (rltheory/specs/*.toml): {', '.join(unknown)}")
+    kept = existing_sections(ROOT / "docs" / "gallery.md")
     body = [
         "# Gallery",
         "",
@@ -95,7 +116,10 @@ def main() -> None:
         "`python docs/make_gallery.py --run`).",
         "",
     ]
-    body += [section(spec, args.run) for spec in specs]
+    for spec in shipped:
+        name = spec.stem
+        keep = spec not in chosen and name in kept
+        body.append(kept[name] if keep else section(spec, args.run))
     (ROOT / "docs" / "gallery.md").write_text("\n".join(body))
 
 

@@ -51,14 +51,22 @@ class RateSummary:
 def swept_quantity(frame: pd.DataFrame, parameter: str) -> tuple[str, str]:
     """``(column, name)`` of the x-axis for a swept env parameter: the model size (``d``,
     ``H``, ``S``, ``A``) that varies one-to-one with it when there is one (so the proven
-    exponent in that size applies), else the parameter itself."""
+    exponent in that size applies), else the parameter itself. When several do (``hf-hard``'s
+    ``dim`` is d and sets A = 2^(d-1)), the size equal to the parameter's values wins."""
     column = R.ENV_PREFIX + parameter
     n_values = frame[column].nunique()
-    for name, size in R.MODEL_SIZES.items():
-        per_value = frame.groupby(column)[size].nunique()
-        if n_values > 1 and (per_value == 1).all() and frame[size].nunique() == n_values:
+    one_to_one = [
+        (size, name)
+        for name, size in R.MODEL_SIZES.items()
+        if n_values > 1
+        and (frame.groupby(column)[size].nunique() == 1).all()
+        and frame[size].nunique() == n_values
+    ]
+    for size, name in one_to_one:
+        per_value = frame.groupby(column)[size].first()
+        if np.array_equal(per_value.index.to_numpy(float), per_value.to_numpy(float)):
             return size, name
-    return column, parameter
+    return one_to_one[0] if one_to_one else (column, parameter)
 
 
 def final_rows(frame: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
