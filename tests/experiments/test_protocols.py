@@ -31,13 +31,17 @@ def test_quickstart_table_is_bit_identical_to_the_runner_before_protocols():
     """``tests/data`` holds the quickstart's table (3 seeds, K = 300) computed by the runner
     before the protocol layer (commit 3a28949); every column but the cell key (a hash that now
     names the protocol) and wall time must be equal, bit for bit (the proof-event monitor and
-    assumption columns, added since, are not in the stored table)."""
+    assumption columns, added since, are not in the stored table; nor is LSVI-UCB's
+    ``tie_break``, added since with the then-only rule "lowest" as its default)."""
     spec = load_spec(shipped_spec("quickstart")).with_overrides(seeds=3, episodes=300)
     new = pd.concat([run_cell(cell) for cell in spec.cells()], ignore_index=True)
     old = pd.read_parquet(GOLDEN)
     monitors = {c for c in new.columns if c.startswith(("monitor.", "assumptions."))}
     assert monitors, "the quickstart's LSVI-UCB and UCBVI declare proof-event monitors"
-    assert set(new.columns) - {R.CELL, "wall_time"} - monitors == set(old.columns)
+    lsvi = (new["algorithm"] == "lsvi-ucb").to_numpy()
+    assert (new.loc[lsvi, "algo.tie_break"] == "lowest").all()
+    added = monitors | {"algo.tie_break"}
+    assert set(new.columns) - {R.CELL, "wall_time"} - added == set(old.columns)
     # UCBVI's pooled default changed from None (auto: pooled on these time-homogeneous models)
     # to the paper's True; the numbers are unchanged.
     ucbvi = (old["algorithm"] == "ucbvi").to_numpy()
