@@ -1,14 +1,14 @@
-"""Statistics of tidy results: bootstrap bands over seeds, growth exponents, bound overlays.
+"""Statistics of tidy results: bands over seeds, growth exponents, bound overlays.
 
 Pure functions of arrays and of the tidy DataFrame (:mod:`rltheory.experiments.results`); plots
-and reports draw what these return and never rerun anything. Every interval is a percentile
-bootstrap over seeds (``scipy.stats.bootstrap``) with an explicit ``numpy.random.Generator``.
+and reports draw what these return and never rerun anything. Every interval is a jackknife-t
+interval over seeds (:mod:`rltheory.experiments.intervals`), deterministic given the results.
 
 A curve is the protocol's bounded metric (``Metric.bounded``, e.g. cumulative regret) against its
 axis (``Axis``, e.g. episode K). Exponent of a curve: the least-squares slope of
 ``log mean_seeds R(x)`` against ``log x`` over the tail ``x >= tail · x_max``; its interval
-resamples seeds and refits. The same fit of the final value against a swept parameter (d, H,
-...) gives the rate in that parameter.
+refits with each seed left out in turn. The same fit of the final value against a swept
+parameter (d, H, ...) gives the rate in that parameter.
 """
 
 from __future__ import annotations
@@ -19,98 +19,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from rltheory.bounds import Bound, bounds_for
 from rltheory.experiments import results as R
+from rltheory.experiments.intervals import Interval, fit_exponent, log_slope, mean_band
 from rltheory.experiments.protocols import Protocol
 from rltheory.experiments.protocols.base import SEED, WALL_TIME
-
-
-@dataclass(frozen=True)
-class Interval:
-    """A point estimate with a confidence interval (NaN bounds when it cannot be computed)."""
-
-    estimate: float
-    low: float = np.nan
-    high: float = np.nan
-
-    def format(self, digits: int = 3) -> str:
-        if not np.isfinite(self.estimate):
-            return "n/a"
-        if not np.isfinite(self.low):
-            return f"{self.estimate:.{digits}g}"
-        return f"{self.estimate:.{digits}g} [{self.low:.{digits}g}, {self.high:.{digits}g}]"
-
-
-def _bootstrap(
-    statistic: Any, n_seeds: int, confidence: float, resamples: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile bootstrap over seed indices of ``statistic(indices [..., n], axis=-1)``."""
-    result = stats.bootstrap(
-        (np.arange(n_seeds),),
-        statistic,
-        vectorized=True,
-        n_resamples=resamples,
-        confidence_level=confidence,
-        method="percentile",
-        random_state=rng,
-    )
-    return result.confidence_interval.low, result.confidence_interval.high
-
-
-def mean_band(
-    samples: np.ndarray, confidence: float, resamples: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(mean, low, high)`` over seeds of ``samples [n_seeds, n_points]``; the band is a
-    bootstrap interval of the mean (equal to the mean with one seed)."""
-    samples = np.asarray(samples, dtype=float)
-    mean = samples.mean(axis=0)
-    if samples.shape[0] < 2 or np.all(samples == samples[:1]):
-        return mean, mean.copy(), mean.copy()
-
-    def statistic(index: np.ndarray, axis: int = -1) -> np.ndarray:
-        # scipy wants the resample axis last: [n_points, n_resamples]
-        return np.moveaxis(samples[index].mean(axis=-2), -1, 0)
-
-    low, high = _bootstrap(statistic, samples.shape[0], confidence, resamples, rng)
-    return mean, low, high
-
-
-def log_slope(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Least-squares slope of ``log y`` on ``log x``; ``y [..., n]`` may carry batch axes."""
-    lx = np.log(np.asarray(x, dtype=float))
-    ly = np.log(np.asarray(y, dtype=float))
-    centred = lx - lx.mean()
-    return (ly - ly.mean(axis=-1, keepdims=True)) @ centred / (centred @ centred)
-
-
-def fit_exponent(
-    x: np.ndarray,
-    samples: np.ndarray,
-    confidence: float,
-    resamples: int,
-    rng: np.random.Generator,
-) -> Interval:
-    """Growth exponent of the seed-mean of ``samples [n_seeds, n]`` against ``x [n]`` (log-log
-    least squares) with a bootstrap interval over seeds. NaN when the mean is not positive at
-    every point or fewer than two distinct x are given."""
-    samples = np.asarray(samples, dtype=float)
-    x = np.asarray(x, dtype=float)
-    mean = samples.mean(axis=0)
-    if np.unique(x).size < 2 or not np.all(mean > 0) or not np.all(x > 0):
-        return Interval(np.nan)
-    estimate = float(log_slope(x, mean))
-    if samples.shape[0] < 2:
-        return Interval(estimate)
-
-    def statistic(index: np.ndarray, axis: int = -1) -> np.ndarray:
-        resampled = samples[index].mean(axis=-2)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return log_slope(x, np.where(resampled > 0, resampled, np.nan))
-
-    low, high = _bootstrap(statistic, samples.shape[0], confidence, resamples, rng)
-    return Interval(estimate, float(low), float(high))
 
 
 def tail_mask(episodes: np.ndarray, tail: float) -> np.ndarray:
@@ -331,21 +245,16 @@ def summarize(
     *,
     tail: float,
     confidence: float,
-    resamples: int,
-    bootstrap_seed: int,
 ) -> list[CurveSummary]:
     """One :class:`CurveSummary` per (setting, label) of the protocol's bounded metric against
     its axis, in table order."""
     summaries = []
     axis, column = protocol.axis.column, protocol.metric.bounded
-    for index, ((setting, label), rows) in enumerate(
-        frame.groupby([R.SETTING, R.LABEL], sort=True)
-    ):
-        rng = np.random.default_rng([bootstrap_seed, index])
+    for (setting, label), rows in frame.groupby([R.SETTING, R.LABEL], sort=True):
         x, _, samples = curve_samples(rows, axis, column)
-        mean, low, high = mean_band(samples, confidence, resamples, rng)
+        mean, low, high = mean_band(samples, confidence)
         mask = tail_mask(x, tail)
-        exponent = fit_exponent(x[mask], samples[:, mask], confidence, resamples, rng)
+        exponent = fit_exponent(x[mask], samples[:, mask], confidence)
         final = Interval(mean[-1], low[-1], high[-1])
         last = rows[rows[axis] == x[-1]]
         seconds = float(last.groupby(R.CELL)[WALL_TIME].first().sum())

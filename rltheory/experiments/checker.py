@@ -61,15 +61,26 @@ class Checker:
         if self.problems:
             raise SpecError(self.source, self.problems)
 
-    def keys(self, table: Any, path: str, allowed: Sequence[str], what: str) -> bool:
-        """Whether ``table`` is a mapping; each key outside ``allowed`` is a problem."""
+    def keys(
+        self,
+        table: Any,
+        path: str,
+        allowed: Sequence[str],
+        what: str,
+        removed: Mapping[str, str] | None = None,
+    ) -> bool:
+        """Whether ``table`` is a mapping; each key outside ``allowed`` is a problem (a key of
+        ``removed`` with the reason it was removed)."""
         if not isinstance(table, Mapping):
             self.fail(path, f"expected a table for {what}, got {type(table).__name__}")
             return False
         for key in table:
-            if key not in allowed:
+            where = f"{path}.{key}" if path else key
+            if removed and key in removed:
+                self.fail(where, f"key '{key}' was removed from {what}: {removed[key]}")
+            elif key not in allowed:
                 self.fail(
-                    f"{path}.{key}" if path else key,
+                    where,
                     f"unknown key '{key}' in {what}{did_you_mean(key, allowed)}; "
                     f"accepted: {', '.join(allowed)}",
                 )

@@ -25,7 +25,7 @@ from scipy import stats
 from rltheory.algos import get as get_algorithm
 from rltheory.algos.monitors import Monitor
 from rltheory.experiments import results as R
-from rltheory.experiments.analysis import Interval
+from rltheory.experiments.intervals import Interval
 from rltheory.experiments.plots import save_figure
 from rltheory.experiments.protocols.base import SEED
 

@@ -1,5 +1,5 @@
 """Figures of summarised results (matplotlib, no pyplot state): regret against episodes with
-bootstrap bands and bounds, a log-log panel with fitted exponents, and regret against a swept
+jackknife-t bands and bounds, a log-log panel with fitted exponents, and regret against a swept
 parameter. Inputs come from :mod:`rltheory.experiments.analysis`; nothing is recomputed here."""
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def regret_figure(
     labels: tuple[str, str] = ("episode K", "cumulative pseudo-regret"),
 ) -> list[Path]:
     """The protocol's bounded metric against its axis (``labels`` = (x label, y label)) for the
-    algorithms of one environment configuration: seed mean with its bootstrap band and the
+    algorithms of one environment configuration: seed mean with its jackknife-t band and the
     (1 - p)-quantile over seeds (what a high-probability bound bounds); each bound with a stated
     constant (the axis is clipped to the data: an off-scale bound is marked by an arrow with its
     level at the last point); a log-log panel with the exponent fitted on the tail (dash-dot,
@@ -114,7 +114,7 @@ def regret_figure(
             ax.set_yscale("log")
             ax.set_title("log-log; tail fit (dash-dot) extended over the whole axis")
         else:
-            ax.set_title(f"mean, {confidence:.0%} bootstrap band; dotted: (1-p)-quantile")
+            ax.set_title(f"mean, {confidence:.0%} Student-t band; dotted: (1-p)-quantile")
         ax.set_ylim(low, top)
         ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(0.0, -0.12))
     figure.suptitle(title, fontsize="medium")
@@ -187,7 +187,7 @@ def rate_figure(
     stem: Path,
     y_label: str = "cumulative pseudo-regret at the last episode",
 ) -> list[Path]:
-    """The final bounded metric against a swept quantity (log-log) with bootstrap bands and the
+    """The final bounded metric against a swept quantity (log-log) with jackknife-t bands and the
     fitted exponent beside the proven one. Writes PNG and PDF at ``stem``."""
     figure = Figure(figsize=(7.2, 6.0), layout="constrained")
     ax = figure.subplots()

@@ -1,6 +1,6 @@
 """Rates across runs: the final bounded metric against a swept environment parameter (d, H,
 ...) or against K itself across a sweep of ``episodes`` (a minimax-rate sweep, one run per K on
-K-dependent hard instances), with the log-log exponent, its bootstrap interval over seeds, and
+K-dependent hard instances), with the log-log exponent, its jackknife-t interval over seeds, and
 beside it the main bound's leading exponent and its local slope over the same points (the bound
 evaluated at each run's own quantities, log factors included)."""
 
@@ -15,15 +15,12 @@ import pandas as pd
 from rltheory.bounds import Bound
 from rltheory.experiments import results as R
 from rltheory.experiments.analysis import (
-    Interval,
     bound_params,
-    fit_exponent,
-    log_slope,
     main_bound,
-    mean_band,
     violated_assumptions,
     voided_by,
 )
+from rltheory.experiments.intervals import Interval, fit_exponent, log_slope, mean_band
 from rltheory.experiments.protocols import Protocol
 from rltheory.experiments.protocols.base import SEED
 
@@ -120,9 +117,7 @@ def _rate(
     protocol: Protocol,
     names: tuple[str, str, str, str],
     x_column: str,
-    rng: np.random.Generator,
     confidence: float,
-    resamples: int,
 ) -> RateSummary | None:
     """The rate of one curve's final rows against ``x_column`` (``names`` = parameter,
     quantity, group, label)."""
@@ -134,8 +129,8 @@ def _rate(
         return None
     x = table.columns.to_numpy(dtype=float)
     samples = table.to_numpy(dtype=float)
-    mean, low, high = mean_band(samples, confidence, resamples, rng)
-    exponent = fit_exponent(x, samples, confidence, resamples, rng)
+    mean, low, high = mean_band(samples, confidence)
+    exponent = fit_exponent(x, samples, confidence)
     algorithm = str(rows[R.ALGORITHM].iloc[0])
     bound = main_bound(algorithm, quantity, bound_params(rows))
     proven = None if bound is None else float(bound.exponents[quantity])
@@ -165,12 +160,10 @@ def rates(
     parameters: Sequence[str],
     *,
     confidence: float,
-    resamples: int,
-    bootstrap_seed: int,
 ) -> list[RateSummary]:
     """For each swept env parameter: per (other settings, label) the protocol's bounded metric
     at the last axis point against the parameter's quantity, with the log-log exponent and its
-    bootstrap interval (seeds resampled jointly across the parameter values)."""
+    jackknife-t interval (each seed left out jointly across the parameter values)."""
     out = []
     final = final_rows(frame, protocol)
     for parameter in parameters:
@@ -182,10 +175,9 @@ def rates(
             continue  # a categorical sweep (e.g. a delay kind) has no rate
         x_column, quantity = swept_quantity(rows_with, parameter)
         keys = group_keys(rows_with, [column])
-        for index, ((group, label), rows) in enumerate(rows_with.groupby([keys, R.LABEL])):
-            rng = np.random.default_rng([bootstrap_seed, 1000 + index])
+        for (group, label), rows in rows_with.groupby([keys, R.LABEL]):
             names = (parameter, quantity, group, label)
-            rate = _rate(rows, protocol, names, x_column, rng, confidence, resamples)
+            rate = _rate(rows, protocol, names, x_column, confidence)
             if rate is not None:
                 out.append(rate)
     return out
@@ -197,21 +189,19 @@ def episode_rates(
     tied: Sequence[str],
     *,
     confidence: float,
-    resamples: int,
-    bootstrap_seed: int,
 ) -> list[RateSummary]:
     """Across a sweep of ``episodes`` (one run per K): per (environment and its untied
     parameters, label) the bounded metric at each run's last point against that run's K, the
-    fitted exponent, and the main bound's leading exponent and its slope across the same K (each
-    run's instance and iota at its own K) — what a sqrt(K) minimax bound predicts."""
+    fitted exponent with its jackknife-t interval, and the main bound's leading exponent and its
+    slope across the same K (each run's instance and iota at its own K) — what a sqrt(K)
+    minimax bound predicts."""
     final = final_rows(frame, protocol)
     axis, quantity = protocol.axis.column, protocol.axis.quantity
     keys = group_keys(final, [R.ENV_PREFIX + name for name in tied])
     out = []
-    for index, ((group, label), rows) in enumerate(final.groupby([keys, R.LABEL])):
-        rng = np.random.default_rng([bootstrap_seed, 2000 + index])
+    for (group, label), rows in final.groupby([keys, R.LABEL]):
         names = ("episodes", quantity, group, label)
-        rate = _rate(rows, protocol, names, axis, rng, confidence, resamples)
+        rate = _rate(rows, protocol, names, axis, confidence)
         if rate is not None:
             out.append(rate)
     return out

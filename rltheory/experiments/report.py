@@ -144,20 +144,16 @@ def make_report(directory: str | Path) -> Report:
     frame, manifest, spec = R.load_results(directory)
     protocol = spec.protocol_object
     options = spec.plots
-    stats = dict(
-        confidence=options.confidence,
-        resamples=options.resamples,
-        bootstrap_seed=options.bootstrap_seed,
-    )
-    summaries = summarize(frame, protocol, tail=options.tail, **stats)
+    confidence = options.confidence
+    summaries = summarize(frame, protocol, tail=options.tail, confidence=confidence)
     swept = spec.swept_env_params()
     wanted = "regret_vs_param" in options.kinds
-    rate_summaries = rates(frame, protocol, swept, **stats) if wanted else []
+    rate_summaries = rates(frame, protocol, swept, confidence=confidence) if wanted else []
     if isinstance(spec.settings.get("episodes"), list):  # a minimax-rate sweep over K
         tied = list(spec.settings.get("tie", {}))
-        rate_summaries += episode_rates(frame, protocol, tied, **stats)
+        rate_summaries += episode_rates(frame, protocol, tied, confidence=confidence)
         swept = [*swept, "episodes"]
-    monitors = monitor_summaries(frame, protocol.axis.column, options.confidence)
+    monitors = monitor_summaries(frame, protocol.axis.column, confidence)
     labels = (protocol.axis.label, protocol.metric.label)
     out = directory / REPORT_DIR
     figures: list[Path] = []
@@ -169,7 +165,7 @@ def make_report(directory: str | Path) -> Report:
                 f"{spec.name}: {setting}",
                 out / f"regret-{_slug(setting)}",
                 options.kinds,
-                options.confidence,
+                confidence,
                 labels,
             )
     for setting in dict.fromkeys(m.setting for m in monitors):
@@ -259,7 +255,7 @@ def _header(
         *[f"Metric {k}: {v['definition']}." for k, v in metrics.items()],
         f"Exponents: least-squares slope of log mean {protocol.metric.label} vs log {x} on "
         f"{x} >= {tail:g} {x}_max (rates: vs the swept quantity at the last point); intervals "
-        "are percentile bootstrap intervals over seeds.",
+        "are jackknife-t intervals over seeds (leave one seed out; Student-t for the mean).",
     ]
     if missing:
         lines.append(f"WARNING: {missing} cell(s) of the spec have not finished; re-run to resume.")

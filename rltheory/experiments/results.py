@@ -32,6 +32,7 @@ from rltheory.experiments.cells import Cell
 from rltheory.experiments.protocols import Protocol, get_protocol
 from rltheory.experiments.protocols.base import SEED, WALL_TIME
 from rltheory.experiments.spec import ExperimentSpec, spec_from_dict
+from rltheory.experiments.validation import REMOVED_PLOT_KEYS
 
 ALGORITHM = "algorithm"
 LABEL = "label"
@@ -247,6 +248,15 @@ def read_manifest(directory: Path) -> dict[str, Any]:
         raise ResultsError(f"{path}: unreadable manifest: {error}") from None
 
 
+def current_spec_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A manifest's spec without the plot options earlier versions wrote and this one removed
+    (:data:`~rltheory.experiments.validation.REMOVED_PLOT_KEYS`; plot options are not hashed)."""
+    plots = data.get("plots")
+    if not isinstance(plots, Mapping):
+        return dict(data)
+    return {**data, "plots": {k: v for k, v in plots.items() if k not in REMOVED_PLOT_KEYS}}
+
+
 def load_results(directory: Path) -> tuple[pd.DataFrame, dict[str, Any], ExperimentSpec]:
     """The tidy table of a results directory, its manifest and its spec.
 
@@ -258,7 +268,9 @@ def load_results(directory: Path) -> tuple[pd.DataFrame, dict[str, Any], Experim
     directory = Path(directory)
     manifest = read_manifest(directory)
     spec = spec_from_dict(
-        manifest["spec"], source=str(directory / MANIFEST), check_structures=False
+        current_spec_data(manifest["spec"]),
+        source=str(directory / MANIFEST),
+        check_structures=False,
     )
     if spec.hash != manifest.get("spec_hash"):
         raise ResultsError(

@@ -101,14 +101,12 @@ class AlgorithmSpec:
 @dataclass(frozen=True)
 class PlotSpec:
     """Which plots to make and how: exponents are fitted on axis points ``>= tail · x_max``;
-    bands and intervals are ``confidence`` bootstrap intervals over seeds with ``resamples``
-    resamples drawn from ``default_rng(bootstrap_seed)``."""
+    bands and intervals are ``confidence`` jackknife-t intervals over seeds
+    (:mod:`rltheory.experiments.intervals`)."""
 
     kinds: tuple[str, ...] = PLOT_KINDS
     tail: float = 0.1
     confidence: float = 0.95
-    resamples: int = 2000
-    bootstrap_seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {**dataclasses.asdict(self), "kinds": list(self.kinds)}

@@ -44,7 +44,12 @@ COMMON_KEYS = (
 """Top-level keys of every spec; each protocol adds its own (``Protocol.keys``)."""
 ENV_KEYS = ("id", "params", "seed", "transforms")
 ALGORITHM_KEYS = ("id", "params", "label")
-PLOT_KEYS = ("kinds", "tail", "confidence", "resamples", "bootstrap_seed")
+PLOT_KEYS = ("kinds", "tail", "confidence")
+REMOVED_PLOT_KEYS = {
+    key: "intervals are now jackknife-t over seeds (deterministic, no resampling); delete it"
+    for key in ("resamples", "bootstrap_seed")
+}
+"""Former ``[plots]`` keys of the percentile bootstrap, refused with the reason."""
 
 
 def validate_spec(
@@ -159,7 +164,7 @@ def _imports(check: Checker, value: Any) -> tuple[str, ...]:
 
 
 def _plots(check: Checker, value: Any) -> PlotSpec:
-    if not check.keys(value, "plots", PLOT_KEYS, "plots"):
+    if not check.keys(value, "plots", PLOT_KEYS, "plots", removed=REMOVED_PLOT_KEYS):
         return PlotSpec()
     defaults = PlotSpec()
     kinds = value.get("kinds", list(defaults.kinds))
@@ -177,12 +182,6 @@ def _plots(check: Checker, value: Any) -> PlotSpec:
             check.fail(f"plots.{key}", f"must lie in (0.0, 1.0), got {option}")
         else:
             options[key] = float(option)
-    for key in ("resamples", "bootstrap_seed"):
-        option = value.get(key, getattr(defaults, key))
-        if isinstance(option, bool) or not isinstance(option, int) or option < 0:
-            check.fail(f"plots.{key}", f"expected a non-negative integer, got {option!r}")
-        else:
-            options[key] = option
     return dataclasses.replace(
         defaults, kinds=tuple(k for k in kinds if k in PLOT_KINDS), **options
     )

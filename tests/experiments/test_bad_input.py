@@ -186,6 +186,21 @@ def test_missing_features_suggest_the_fix(write_spec):
     assert load_spec(write_spec(fixed, "fixed.toml")).cells()
 
 
+@pytest.mark.parametrize("key", ["resamples", "bootstrap_seed"])
+def test_removed_bootstrap_plot_keys_refused_with_the_reason(write_spec, key):
+    """The percentile bootstrap's options are gone (intervals are jackknife-t): a spec that
+    still sets one is told so at its location, not silently ignored."""
+    text = spec_text() + f"[plots]\ntail = 0.2\n{key} = 100\n"
+    with pytest.raises(SpecError) as caught:
+        load_spec(write_spec(text))
+    message = str(caught.value)
+    assert (
+        f"plots.{key}: key '{key}' was removed from plots: intervals are now jackknife-t" in message
+    )
+    assert "deterministic, no resampling" in message and "unknown key" not in message
+    assert len(caught.value.problems) == 1
+
+
 # --- every spec dataclass round-trips through to_dict / spec_from_dict -------------------------
 
 floats = st.floats(0.1, 10.0, allow_nan=False).map(lambda x: round(x, 3))
@@ -238,7 +253,7 @@ def spec_data(draw) -> dict:
         "plots": {
             "kinds": draw(st.lists(st.sampled_from(["loglog", "regret_vs_episodes"]), unique=True)),
             "tail": draw(st.floats(0.05, 0.9).map(lambda x: round(x, 2))),
-            "resamples": draw(st.integers(0, 3000)),
+            "confidence": draw(st.floats(0.5, 0.99).map(lambda x: round(x, 2))),
         },
     }
     if draw(st.booleans()):

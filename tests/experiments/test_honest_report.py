@@ -71,8 +71,8 @@ def test_minimax_sweep_rate_across_k_and_monitor_table(tmp_path):
     runner.run_experiment(spec, tmp_path / "out", backend="inprocess")
     frame, _, spec = R.load_results(tmp_path / "out")
     protocol = spec.protocol_object
-    stats = {"confidence": 0.95, "resamples": 200, "bootstrap_seed": 0}
-    rates = rate_table(episode_rates(frame, protocol, ["n_episodes"], **stats)).set_index("label")
+    rates = episode_rates(frame, protocol, ["n_episodes"], confidence=0.95)
+    rates = rate_table(rates).set_index("label")
     assert set(rates["parameter"]) == {"episodes"} and set(rates["quantity"]) == {"K"}
     assert rates.loc["theory", "values"] == "30, 60, 120"
     slope, void = rates.loc["theory", "bound's slope over the same values"].split(" ", 1)

@@ -65,6 +65,18 @@ def test_report_refuses_edited_manifest(results_dir, tmp_path):
         make_report(edited)
 
 
+def test_report_reads_a_manifest_with_the_removed_bootstrap_options(results_dir, tmp_path):
+    """Manifests written before the jackknife-t intervals carry ``plots.resamples`` and
+    ``plots.bootstrap_seed``; they are dropped on reading (plot options are not hashed)."""
+    old = tmp_path / "old"
+    shutil.copytree(results_dir, old)
+    manifest = json.loads((old / R.MANIFEST).read_text())
+    manifest["spec"]["plots"].update(resamples=2000, bootstrap_seed=0)
+    (old / R.MANIFEST).write_text(json.dumps(manifest))
+    _, _, spec = R.load_results(old)
+    assert spec.plots == R.load_results(results_dir)[2].plots
+
+
 def test_report_refuses_directory_without_manifest(tmp_path):
     with pytest.raises(R.ResultsError, match=r"no manifest\.json"):
         make_report(tmp_path)
