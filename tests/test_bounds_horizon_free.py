@@ -23,6 +23,22 @@ def test_catalogue_links():
     assert get_bound("horizon-free-lower-zhougu2022").kind == "lower"
 
 
+def test_lsvi_ucb_in_unit_total_reward_units_is_held_against_the_converted_bound():
+    """A run with clip = 1 is in total-reward <= 1 units: its main bound (the one whose slope
+    the report prints beside the measured one) is Thm 3.1 over H (linear in H), not the per-step
+    Thm 3.1 (H^2) nor the per-step envelope; every other run keeps the per-step bounds."""
+    from rltheory.experiments.analysis import main_bound
+
+    sizes = {"K": K, "d": 4, "H": 20, "p": 0.1, "beta": 0.1}
+    unit = [b.id for b in bounds_for("lsvi-ucb") if b.kind == "upper" and b.applies(
+        {**sizes, "clip": 1.0})]  # fmt: skip
+    assert unit == ["lsvi-ucb-jin2020-unit-reward"]
+    assert main_bound("lsvi-ucb", "H", {**sizes, "clip": 1.0}).exponents["H"] == 1.0
+    per_step = {b.id for b in bounds_for("lsvi-ucb") if b.kind == "upper" and b.applies(sizes)}
+    assert per_step == {"lsvi-ucb-jin2020", "lsvi-ucb-envelope"}
+    assert main_bound("lsvi-ucb", "H", {**sizes, "clip": 5.0}).id == "lsvi-ucb-jin2020"
+
+
 @pytest.mark.parametrize(
     ("bound_id", "formula", "exponents"),
     [

@@ -57,6 +57,11 @@ def jin2020_shape(q: Mapping[str, Any]) -> np.ndarray:
     return np.sqrt(d**3 * horizon**3 * episodes * horizon) * iota
 
 
+def per_step_units(q: Mapping[str, Any]) -> bool:
+    """Not an LSVI-UCB run in total-reward <= 1 units (``clip = 1``): per-step bounds apply."""
+    return q.get("clip") != 1.0
+
+
 def envelope_shape(q: Mapping[str, Any]) -> np.ndarray:
     """``2 H sqrt(2 T log(4/p)) + 2 beta H sqrt(2 d K log(1 + K))`` for the beta run."""
     episodes = np.asarray(q["K"], dtype=float)
@@ -109,6 +114,9 @@ LSVI_UCB_JIN2020 = register_bound(
         constant=None,
         algorithms=("lsvi-ucb",),
         assumes=("jin-linear-mdp",),
+        applies_if=per_step_units,
+        applies_text="per-step rewards in [0, 1] (a run with clip = 1 is in total-reward <= 1 "
+        "units: lsvi-ucb-jin2020-unit-reward)",
         notes=(
             "constant not given: Thm 3.1 holds for lam = 1 and beta = c d H sqrt(iota) with an "
             "unspecified absolute c, and O() hides another unspecified constant; plot the shape "
@@ -133,6 +141,8 @@ LSVI_UCB_ENVELOPE = register_bound(
         constant_source="project",
         assumes=("jin-linear-mdp",),
         algorithms=("lsvi-ucb",),
+        applies_if=per_step_units,
+        applies_text="per-step rewards in [0, 1] (its martingale term is in per-step value units)",
         notes=(
             "this project's own constant, not the paper's: the explicit envelope computed for the "
             "beta actually run (recorded per cell as run.beta). Valid only on the good event, "

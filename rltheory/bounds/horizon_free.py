@@ -84,6 +84,11 @@ def jin2020_unit_shape(q: Mapping[str, Any]) -> np.ndarray:
     return d**1.5 * horizon * np.sqrt(episodes) * np.log(2.0 * d * episodes * horizon / delta)
 
 
+def runs_in_unit_total_reward(q: Mapping[str, Any]) -> bool:
+    """LSVI-UCB configured for total-reward <= 1 units: its Q clipped at 1 (``clip = 1``)."""
+    return q.get("clip") == 1.0
+
+
 def horizon_free_lower_shape(q: Mapping[str, Any]) -> np.ndarray:
     """``d sqrt(K)``."""
     episodes, d, _, _ = _sizes(q, "horizon-free-lower-zhougu2022")
@@ -156,10 +161,14 @@ LSVI_UCB_UNIT = register_bound(
         citation=JIN2020.replace("Algorithm 1", "Theorem 3.1, divided by H"),
         shape=jin2020_unit_shape,
         requires=("K", "d", "H"),
+        algorithms=("lsvi-ucb",),
+        applies_if=runs_in_unit_total_reward,
+        applies_text="LSVI-UCB run in total-reward <= 1 units (clip = 1)",
         notes=(
             "LSVI-UCB is scale-equivariant (rewards r/H, beta/H and clip 1 give the same actions "
             "and regret/H), so Thm 3.1 in these units is the per-step bound over H: linear in H "
-            "at fixed K. Not listed for lsvi-ucb, whose main bound is in per-step units."
+            "at fixed K. It replaces the per-step Theorem 3.1 as LSVI-UCB's main bound on runs "
+            "with clip = 1."
         ),
     )
 )
