@@ -4,13 +4,14 @@ A confidence-based algorithm's regret theorem holds on a *good event* (a concent
 inequality at every episode, step, state and action simultaneously, with probability at least
 ``1 - p``) and usually derives optimism (or pessimism) from it. An algorithm declares that event
 in its own module as a :class:`Monitor` and passes it to
-:func:`rltheory.algos.registry.register` (``monitor=``). The online protocol evaluates it
-exactly on the known model at checkpoints; the report holds the measured frequency against
-``1 - p``.
+:func:`rltheory.algos.registry.register` (``monitor=``). The online and adversarial protocols
+evaluate it exactly on the known model at checkpoints; the report holds the measured frequency
+against ``1 - p``.
 
 A monitor's ``function(model, learner, optimum)`` is pure: it reads the learner's state through
-read-only properties (Gram inverses, weights, counts, beta), the model, and
-``optimum = rltheory.mdp.optimal(model)`` (computed once per run by the caller), and returns a
+read-only properties (Gram inverses, weights, counts, beta), the model (under the adversarial
+protocols its known dynamics), and ``optimum = rltheory.mdp.optimal(model)`` (computed once per
+run by the caller; None under the adversarial protocols, whose losses change), and returns a
 mapping of arrays ``[B]`` (one value per seed) with at least the keys of :data:`KEYS`:
 
 - ``event``: 1.0 if the concentration event held at every (h, s, a) at this checkpoint, else 0.0;

@@ -53,6 +53,7 @@ from rltheory.algos._po import (
     optimistic_backup,
     softmax_policy,
 )
+from rltheory.algos.po_events import PO_MONITOR
 from rltheory.algos.protocols import AdversarialAlgorithm, Feedback, Problem
 from rltheory.algos.registry import register
 from rltheory.algos.ucbvi import transition_counts
@@ -160,6 +161,17 @@ class PolicyOptimization(AdversarialAlgorithm):
     def policy(self) -> np.ndarray:
         return softmax_policy(self.logits)
 
+    def confidence_set(self, scale: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The L1 transition set from the counts so far: ``P_hat [B, H, S, A, S]`` and the radii
+        ``[B, H, S, A]`` at ``scale`` (default ``config.radius_scale``)."""
+        p = self.problem
+        scale = self.config.radius_scale if scale is None else scale
+        radius = l1_radius(
+            self.counts.sum(-1), p.n_states, p.n_actions, p.horizon, p.n_episodes,
+            self.config.delta, scale,
+        )  # fmt: skip
+        return empirical_kernel(self.counts), radius
+
     def update(self, arrivals: Sequence[Feedback]) -> None:
         arrivals = self.checked_arrivals(arrivals)
         k = self.episode - 1
@@ -179,11 +191,7 @@ class PolicyOptimization(AdversarialAlgorithm):
         self.skipped += len(arrivals) - len(kept)
         if not kept:
             return
-        p_hat = empirical_kernel(self.counts)
-        radius = l1_radius(
-            self.counts.sum(-1), p.n_states, p.n_actions, p.horizon, p.n_episodes,
-            self.config.delta, self.config.radius_scale,
-        )  # fmt: skip
+        p_hat, radius = self.confidence_set()
         stack = np.stack([current, *(played[item.episode] for item in kept)], axis=1)
         upper, lower = occupancy_bounds(
             stack, p_hat[:, None], radius[:, None], p.initial_distribution
@@ -221,6 +229,7 @@ class PolicyOptimization(AdversarialAlgorithm):
     citation="Luo, Wei, Lee 2021 (NeurIPS), dilated bonuses; " + UNVERIFIED,
     summary="tabular PO, bandit feedback: exp. weights on importance-weighted cost-to-go "
     "minus dilated bonus; late feedback weighted by its playing policy",
+    monitor=PO_MONITOR,
 )
 class POBandit(PolicyOptimization):
     """Policy optimization with dilated bonuses (Luo, Wei, Lee 2021); see the module docstring."""
@@ -240,6 +249,7 @@ class ShaniConfig(POConfig):
     citation="Shani, Efroni, Rosenberg, Mannor 2020 (ICML), optimistic PO; estimator choice and "
     "optimism over the L1 set are ours [D]; " + UNVERIFIED,
     summary="optimistic tabular PO: importance-weighted cost, optimistic model backup, KL step",
+    monitor=PO_MONITOR,
 )
 class POShani(PolicyOptimization):
     """Optimistic policy optimization (Shani et al. 2020); see the module docstring."""
@@ -262,6 +272,7 @@ class DAPOConfig(POConfig):
     "observed delays [D]; " + UNVERIFIED,
     summary="delay-adapted PO: max-of-occupancies estimator, skipping of large observed delays, "
     "transitions from all arrivals",
+    monitor=PO_MONITOR,
 )
 class DAPO(PolicyOptimization):
     """Delay-adapted policy optimization (reconstruction); see the module docstring."""

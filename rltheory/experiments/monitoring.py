@@ -1,6 +1,7 @@
 """Proof-event monitors in the report: how often the event a regret proof conditions on held.
 
-Reads the ``monitor.*`` columns the online protocol writes (:mod:`rltheory.algos.monitors`).
+Reads the ``monitor.*`` columns the online and adversarial protocols write
+(:mod:`rltheory.algos.monitors`).
 A theorem's statement is "with probability at least 1 - p the event holds at every k, h, s, a
 simultaneously", so the headline statistic is the fraction of seeds in which the event held at
 every monitored checkpoint, with an exact (Clopper–Pearson) binomial interval, held against

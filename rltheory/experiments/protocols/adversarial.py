@@ -8,7 +8,10 @@ exact regret at each checkpoint against the best fixed policy in hindsight of th
 realized-loss regret beside it (:mod:`rltheory.experiments.adversarial_loop`).
 
 Spec keys: ``checkpoints`` (as in the online protocol; episodes beyond K are an error at run
-time, since K comes from the environment) and ``feedback`` (``"bandit"``, default, or ``"full"``).
+time, since K comes from the environment), ``feedback`` (``"bandit"``, default, or ``"full"``),
+and ``monitor`` / ``monitor_stride`` as in the online protocol: the algorithm's proof event
+(:mod:`rltheory.algos.monitors`) evaluated on the known dynamics at checkpoints, with no
+``optimum`` (the losses change every episode), into the same ``monitor.<key>`` columns.
 """
 
 from __future__ import annotations
@@ -34,7 +37,10 @@ from rltheory.experiments.protocols.base import SEED, WALL_TIME, with_steps
 from rltheory.experiments.protocols.online import (
     DEFAULT_CHECKPOINTS,
     EPISODE,
+    MONITOR_COLUMNS,
+    MonitorRecorder,
     checkpoint_setting,
+    monitor_settings,
     resolve_checkpoints,
 )
 
@@ -57,7 +63,7 @@ class AdversarialProtocol(Protocol):
     summary = "oblivious adversarial losses; exact regret vs the best fixed policy in hindsight"
     learner = AdversarialAlgorithm
     requires = frozenset({"adversarial"})
-    keys: ClassVar[tuple[str, ...]] = ("checkpoints", "feedback")
+    keys: ClassVar[tuple[str, ...]] = ("checkpoints", "feedback", "monitor", "monitor_stride")
     axis = Axis(EPISODE, "K", "episode K")
     metric = Metric(
         name="adversarial_regret",
@@ -73,6 +79,7 @@ class AdversarialProtocol(Protocol):
         WALL_TIME: "seconds since the cell's learner started, when the checkpoint was reached",
         EPISODE: "1-based episode index k of the checkpoint",
         MIXTURE_DIM: "dimension d of the linear-mixture basis, when the kernel has one",
+        **MONITOR_COLUMNS,
     }
 
     def settings(self, data: Mapping[str, Any], check: Checker) -> dict[str, Any]:
@@ -80,7 +87,7 @@ class AdversarialProtocol(Protocol):
         feedback = data.get("feedback", "bandit")
         if check.choice(feedback, "feedback", FEEDBACKS, "feedback") is None:
             feedback = "bandit"
-        return {"checkpoints": checkpoints, "feedback": feedback}
+        return {"checkpoints": checkpoints, "feedback": feedback, **monitor_settings(data, check)}
 
     def problem(self, job: Job) -> Problem:
         return adversarial_problem(job.model)
@@ -89,8 +96,11 @@ class AdversarialProtocol(Protocol):
         """The delay sequence the loop applies: none for this protocol."""
         return None
 
-    def play(self, job: Job) -> tuple[AdversarialRun, np.ndarray, np.ndarray]:
-        """Run the loop; ``(run, 1-based checkpoint episodes, wall time at each)``."""
+    def play(
+        self, job: Job
+    ) -> tuple[AdversarialRun, np.ndarray, np.ndarray, MonitorRecorder | None]:
+        """Run the loop; ``(run, 1-based checkpoint episodes, wall time at each, the monitor's
+        recorder or None)``."""
         n_episodes = job.model.n_episodes
         points = np.asarray(resolve_checkpoints(job.settings["checkpoints"], n_episodes))
         if points.max() > n_episodes:
@@ -102,9 +112,12 @@ class AdversarialProtocol(Protocol):
         start = time.perf_counter()
         learner = job.entry.cls(self.problem(job), job.config, algo_rngs)
         elapsed = np.empty(n_episodes)
+        watch = MonitorRecorder.for_job(job, len(job.seeds), points.tolist(), job.model.dynamics)
 
         def clock(k: int) -> None:
             elapsed[k] = time.perf_counter() - start
+            if watch is not None:
+                watch(k + 1, learner)
             if job.progress is not None:
                 job.progress(k + 1, n_episodes)
 
@@ -117,13 +130,18 @@ class AdversarialProtocol(Protocol):
             checkpoints=points - 1,
             callback=clock,
         )
-        return run, points, elapsed[points - 1]
+        return run, points, elapsed[points - 1], watch
 
     def run(self, job: Job) -> pd.DataFrame:
         return self._frame(job, *self.play(job))
 
     def _frame(
-        self, job: Job, run: AdversarialRun, points: np.ndarray, elapsed: np.ndarray
+        self,
+        job: Job,
+        run: AdversarialRun,
+        points: np.ndarray,
+        elapsed: np.ndarray,
+        watch: MonitorRecorder | None,
     ) -> pd.DataFrame:
         n_seeds = len(job.seeds)
         frame = pd.DataFrame(
@@ -135,6 +153,8 @@ class AdversarialProtocol(Protocol):
                 WALL_TIME: np.tile(elapsed, n_seeds),
             }
         )
+        if watch is not None:
+            frame = frame.assign(**watch.columns())
         basis = job.model.dynamics.mixture_basis
         if basis is not None:
             frame[MIXTURE_DIM] = float(basis.shape[-1])

@@ -51,8 +51,8 @@ class DelayedProtocol(AdversarialProtocol):
         return job.model.delays
 
     def run(self, job: Job) -> pd.DataFrame:
-        run, points, elapsed = self.play(job)
-        frame = self._frame(job, run, points, elapsed)
+        run, *played = self.play(job)
+        frame = self._frame(job, run, *played)
         frame[DELAY_INCURRED] = np.tile(run.incurred_at, len(job.seeds)).astype(np.int64)
         frame[TOTAL_DELAY] = float(run.total_delay)
         frame[INCURRED_DELAY] = float(run.incurred_delay)

@@ -15,7 +15,7 @@ checkpoints) and ``monitor_stride`` (evaluate at every n-th checkpoint and the l
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -125,29 +125,55 @@ def tie_setting(value: Any, check: Checker) -> dict[str, str]:
     return out
 
 
+def monitor_settings(data: Mapping[str, Any], check: Checker) -> dict[str, Any]:
+    """The ``monitor`` (bool, default true) and ``monitor_stride`` (>= 1, default 1) settings."""
+    monitor = data.get("monitor", True)
+    if not isinstance(monitor, bool):
+        check.fail("monitor", f"expected true or false, got {monitor!r}")
+        monitor = True
+    return {"monitor": monitor, "monitor_stride": check.integer(data, "monitor_stride", 1, 1)}
+
+
 class MonitorRecorder:
     """Evaluates a job's proof-event monitor at its monitored checkpoints: ``values[key]`` is
     ``[B, n_checkpoints]``, NaN where not evaluated (every ``monitor_stride``-th checkpoint
-    and the last are). One :func:`rltheory.mdp.optimal` per run, one monitor call per
-    monitored checkpoint."""
+    and the last are). One ``solve(model)`` per run (the monitor's ``optimum``; None without
+    ``solve``), one monitor call per monitored checkpoint. Shared by the online and the
+    adversarial protocols."""
 
-    def __init__(self, job: Job, monitor: Any, n_seeds: int, stride: int):
-        checkpoints = list(job.settings["checkpoints"])
+    def __init__(
+        self,
+        monitor: Any,
+        model: Any,
+        optimum: Any,
+        checkpoints: Sequence[int],
+        n_seeds: int,
+        stride: int,
+    ):
+        checkpoints = list(checkpoints)
         watched = set(checkpoints[stride - 1 :: stride]) | {checkpoints[-1]}
         self.position = {k: i for i, k in enumerate(checkpoints) if k in watched}
-        self.model, self.monitor = job.model, monitor
-        self.optimum = optimal(job.model)
+        self.model, self.monitor, self.optimum = model, monitor, optimum
         self.shape = (n_seeds, len(checkpoints))
         self.values: dict[str, np.ndarray] = {}
 
     @classmethod
-    def for_job(cls, job: Job, n_seeds: int) -> MonitorRecorder | None:
-        """A recorder when the algorithm declares a monitor and the run point monitors."""
+    def for_job(
+        cls,
+        job: Job,
+        n_seeds: int,
+        checkpoints: Sequence[int],
+        model: Any,
+        solve: Callable[[Any], Any] | None = None,
+    ) -> MonitorRecorder | None:
+        """A recorder of ``model`` (what the monitor sees) when the algorithm declares a monitor
+        and the run point monitors (``monitor`` not false, ``monitor_stride`` >= 1)."""
         stride = int(job.settings.get("monitor_stride", 1))
         monitor = getattr(job.entry, "monitor", None)
-        if monitor is None or stride < 1:
+        if monitor is None or stride < 1 or not job.settings.get("monitor", True):
             return None
-        return cls(job, monitor, n_seeds, stride)
+        optimum = None if solve is None else solve(model)
+        return cls(monitor, model, optimum, checkpoints, n_seeds, stride)
 
     def __call__(self, episode: int, learner: Any) -> None:
         """Record the monitor for ``learner``'s state after ``episode`` episodes (nothing when
@@ -160,6 +186,23 @@ class MonitorRecorder:
         for key, value in self.monitor.evaluate(self.model, learner, self.optimum).items():
             column = self.values.setdefault(key, np.full(self.shape, np.nan))
             column[:, self.position[episode]] = value
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """``{monitor.<key>: values [B * n_checkpoints]}`` (seed-major, like the tidy frame)."""
+        return {MONITOR_PREFIX + key: values.ravel() for key, values in self.values.items()}
+
+
+MONITOR_COLUMNS = {
+    MONITOR_PREFIX + "event": "1 if the algorithm's proof event (its Monitor's lemma) held at "
+    "every (h, s, a) for the learner's state after the episodes up to the checkpoint, else 0; "
+    "NaN where not monitored",
+    MONITOR_PREFIX + "fail_fraction": "fraction of the (h, s, a) where the event failed",
+    MONITOR_PREFIX + "worst_ratio": "max over (h, s, a) of |deviation| / confidence radius "
+    "(the event holds iff <= 1)",
+    MONITOR_PREFIX + "optimism": "1 if the optimism (or pessimism) the proof derives from the "
+    "event held, else 0",
+}
+"""Descriptions of the monitor columns (:data:`rltheory.algos.monitors.KEYS`) for the manifest."""
 
 
 @register_protocol
@@ -194,14 +237,7 @@ class OnlineProtocol(Protocol):
         BETA_RUN: "the bonus scale beta the learner used, where it exposes one",
         VIOLATED: "ids of the theorems' normalisations the model violates, comma-separated "
         "(rltheory.envs.assumptions; empty when all hold)",
-        MONITOR_PREFIX + "event": "1 if the algorithm's proof event (its Monitor's lemma) held at "
-        "every (h, s, a) for the learner's state after the episodes up to the checkpoint, else 0; "
-        "NaN where not monitored",
-        MONITOR_PREFIX + "fail_fraction": "fraction of the (h, s, a) where the event failed",
-        MONITOR_PREFIX + "worst_ratio": "max over (h, s, a) of |deviation| / confidence radius "
-        "(the event holds iff <= 1)",
-        MONITOR_PREFIX + "optimism": "1 if the optimism (or pessimism) the proof derives from the "
-        "event held, else 0",
+        **MONITOR_COLUMNS,
     }
 
     def settings(self, data: Mapping[str, Any], check: Checker) -> dict[str, Any]:
@@ -212,17 +248,11 @@ class OnlineProtocol(Protocol):
         checkpoints = checkpoint_setting(
             data.get("checkpoints", DEFAULT_CHECKPOINTS), check, largest
         )
-        monitor = data.get("monitor", True)
-        if not isinstance(monitor, bool):
-            check.fail("monitor", f"expected true or false, got {monitor!r}")
-            monitor = True
-        stride = check.integer(data, "monitor_stride", 1, 1)
         return {
             "episodes": episodes,
             "checkpoints": checkpoints,
             "tie": tie_setting(data.get("tie", {}), check),
-            "monitor": monitor,
-            "monitor_stride": stride,
+            **monitor_settings(data, check),
         }
 
     def points(self, settings: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -272,7 +302,9 @@ class OnlineProtocol(Protocol):
 
         index = np.asarray(job.settings["checkpoints"]) - 1
         n_seeds, n_points = len(job.seeds), index.size
-        watch = MonitorRecorder.for_job(job, n_seeds)
+        watch = MonitorRecorder.for_job(
+            job, n_seeds, job.settings["checkpoints"], job.model, optimal
+        )
 
         def checkpoint(k: int, learner: Any) -> None:
             clock(k, learner)
@@ -290,8 +322,7 @@ class OnlineProtocol(Protocol):
             }
         )
         if watch is not None:
-            for key, values in watch.values.items():
-                frame[MONITOR_PREFIX + key] = values.ravel()
+            frame = frame.assign(**watch.columns())
         frame[VIOLATED] = ",".join(sorted(check_assumptions(job.model)))
         beta = getattr(algorithm, "beta", None)
         if beta is not None:
