@@ -43,7 +43,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from rltheory import algos
-from rltheory.algos._occupancy import empirical_kernel, l1_radius
 from rltheory.bounds import get_bound
 from rltheory.envs import make_model
 from rltheory.experiments.adversarial_loop import adversarial_problem, run_adversarial
@@ -70,19 +69,6 @@ def environment(kind: str, delay: str, alpha: float | None):
     )  # fmt: skip
 
 
-def confidence_event(adv, learner) -> np.ndarray:
-    """``[B]``: the true kernel within the learner's L1 radius of ``P_hat`` at every (h, s, a)."""
-    problem, cfg = learner.problem, learner.config
-    p_hat = empirical_kernel(learner.counts)  # [B, H, S, A, S]
-    radius = l1_radius(
-        learner.counts.sum(-1), problem.n_states, problem.n_actions, problem.horizon, K,
-        cfg.delta, cfg.radius_scale,
-    )  # fmt: skip
-    kernel = np.broadcast_to(adv.dynamics.transitions.dense(), p_hat.shape[1:])
-    distance = np.abs(p_hat - kernel).sum(-1)
-    return (distance <= radius + 1e-12).reshape(len(distance), -1).all(-1)
-
-
 @functools.cache
 def run(algorithm_id: str, kind: str, profile: tuple, **params):
     """Checkpoint episodes, the exact run (regret ``[B, C]``, delay incurred by each checkpoint),
@@ -95,9 +81,9 @@ def run(algorithm_id: str, kind: str, profile: tuple, **params):
     checkpoints = np.unique(np.linspace(K // 10, K, 10).astype(int)) - 1
     events = []
 
-    def watch(k: int) -> None:
+    def watch(k: int) -> None:  # the registered proof-event monitor (rltheory.algos.po_events)
         if k in checkpoints:
-            events.append(confidence_event(adv, learner))
+            events.append(entry.monitor.evaluate(adv.dynamics, learner, None)["event"])
 
     result = run_adversarial(
         adv, learner, env_rngs, delays=adv.delays, checkpoints=checkpoints, callback=watch
