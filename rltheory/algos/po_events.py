@@ -40,7 +40,8 @@ from rltheory.mdp import occupancy
 LEMMA = (
     "Jin, Jin, Luo, Sra, Yu 2020 (ICML), Lemma 2 [number from memory]: the true kernel lies in the "
     "transition confidence set at every k, h, s, a (here our L1 ball, Weissman et al. 2003 and a "
-    "union bound [D]); optimism: the upper occupancy bound covers the played policy's occupancy"
+    "union bound [D]); optimism: the learner's upper occupancy bound covers the true occupancy of "
+    "the policy it plays next"
 )
 
 
