@@ -2,8 +2,8 @@
 ``dapo``), checked on the known dynamics.
 
 Their analyses (Jin, Jin, Luo, Sra, Yu, ICML 2020, Lemma 2, the confidence-set lemma that Shani
-et al. 2020, Luo, Wei, Lee 2021 and, as the brief reconstructs it, Lancewicki, Rosenberg,
-Sotnikov 2023 reuse) condition on the event that the true kernel lies in the learner's
+et al. 2020, Luo, Wei, Lee 2021 and, by our reading, Lancewicki, Rosenberg, Sotnikov 2023
+reuse) condition on the event that the true kernel lies in the learner's
 transition confidence set at every episode and every (h, s, a); on it the upper occupancy bounds
 ``u_bar`` in the importance-weight denominators (and the bonus) are valid. Here the set is the L1
 ball of :mod:`rltheory.algos._occupancy`, ``||P_hat_h(.|s,a) - P_h(.|s,a)||_1 <= eps_h(s,a)``
@@ -18,7 +18,8 @@ arrived before its episode), so the bound covers the delayed learners too [D].
 
 UNVERIFIED: Jin et al.'s Lemma 2 is stated for their Bernstein-type per-entry set (probability
 ``1 - 4 delta``), and its number is from memory [M]; the L1 radius and the probability above are
-ours [D]; that Lancewicki et al. use this event is the brief's reconstruction [M].
+ours [D]; that Lancewicki et al. use this event is our reading, not checked in
+their paper [M].
 
 Keys: ``event`` and ``worst_ratio = max ||P_hat - P||_1 / eps`` at the lemma's radius
 (``radius_scale = 1``: the event concerns the data only, whatever the learner's scale);
