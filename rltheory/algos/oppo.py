@@ -37,6 +37,7 @@ import numpy as np
 
 from rltheory.algos._linalg import cholesky_inverse, elliptical_bonus
 from rltheory.algos._po import softmax_policy
+from rltheory.algos.po_events import OPPO_MONITOR
 from rltheory.algos.protocols import AdversarialAlgorithm, Feedback, Problem
 from rltheory.algos.registry import register
 
@@ -110,6 +111,7 @@ def optimistic_evaluation(
     "unverified [M] (evaluation/update form, alpha, beta)",
     summary="optimistic PPO, full information, linear mixture: ridge value-targeted evaluation "
     "with an elliptical bonus, KL mirror-descent step",
+    monitor=OPPO_MONITOR,
 )
 class OPPO(AdversarialAlgorithm):
     """OPPO (Cai et al. 2020) for full-information adversarial linear mixture MDPs."""
@@ -135,22 +137,30 @@ class OPPO(AdversarialAlgorithm):
             else float(config.beta)
         )
         self.logits = np.zeros((self.n_seeds, h, p.n_states, a))
+        self.last_evaluation: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        """``(Q, loss, policy)`` of the last evaluated item (for the proof-event monitor)."""
         self.gram = np.broadcast_to(config.lam * np.eye(dim), (self.n_seeds, h, dim, dim)).copy()
         self.target = np.zeros((self.n_seeds, h, dim))
 
     def policy(self) -> np.ndarray:
         return softmax_policy(self.logits)
 
+    def estimates(self) -> np.ndarray:
+        """Ridge estimates ``theta_hat_h = Lambda_h^{-1} b_h``: ``[B, H, d]``."""
+        return np.linalg.solve(self.gram, self.target[..., None])[..., 0]
+
     def update(self, arrivals: Sequence[Feedback]) -> None:
         for item in self.checked_arrivals(arrivals):
+            loss, policy = np.asarray(item.loss_table, dtype=float), softmax_policy(self.logits)
             q = optimistic_evaluation(
                 self.problem.mixture_basis,
-                np.asarray(item.loss_table, dtype=float),
-                softmax_policy(self.logits),
+                loss,
+                policy,
                 np.asarray(item.states),
                 np.asarray(item.actions),
                 self.gram,
                 self.target,
                 self.beta,
             )
+            self.last_evaluation = (q, loss, policy)
             self.logits -= self.alpha * q

@@ -1,5 +1,6 @@
-"""The proof event of the tabular policy-optimization learners (``po-bandit``, ``po-shani``,
-``dapo``), checked on the known dynamics.
+"""The proof events of the policy-optimization learners, checked on the known dynamics: the
+transition confidence set of the tabular ones (``po-bandit``, ``po-shani``, ``dapo``) and OPPO's
+ellipsoid (end of the module).
 
 Their analyses (Jin, Jin, Luo, Sra, Yu, ICML 2020, Lemma 2, the confidence-set lemma that Shani
 et al. 2020, Luo, Wei, Lee 2021 and, by our reading, Lancewicki, Rosenberg, Sotnikov 2023
@@ -36,7 +37,7 @@ import numpy as np
 
 from rltheory.algos._occupancy import occupancy_bounds
 from rltheory.algos.monitors import Monitor, summarise_event, within
-from rltheory.mdp import occupancy
+from rltheory.mdp import occupancy, q_values
 
 LEMMA = (
     "Jin, Jin, Luo, Sra, Yu 2020 (ICML), Lemma 2 [number from memory]: the true kernel lies in the "
@@ -79,4 +80,51 @@ PO_MONITOR = Monitor(
     probability="delta",
     theory={"radius_scale": 1.0},
     event_uses_constants=False,
+)
+
+
+# ------------------------------------------------------------------------------------ OPPO
+OPPO_LEMMA = (
+    "Cai, Yang, Jin, Wang 2020 (ICML), OPPO's confidence event [M: form and constant unverified]: "
+    "||theta_hat_h - theta*_h||_{Lambda_h} <= beta at every h; optimism: the last optimistic "
+    "cost evaluation lower-bounds the true Q of the policy and loss it evaluated"
+)
+
+
+def ellipsoid_distance(theta_star: np.ndarray, estimates: np.ndarray, gram: np.ndarray):
+    """``||theta_hat_h - theta*_h||_{Lambda_h}`` for ``estimates [B, H, d]``, ``gram
+    [B, H, d, d]`` and ``theta_star [H or 1, d]``: ``[B, H]``."""
+    error = estimates - theta_star
+    quad = (error[..., None, :] @ gram @ error[..., :, None])[..., 0, 0]
+    return np.sqrt(np.maximum(quad, 0.0))
+
+
+def oppo_event(model: Any, learner: Any, optimum: Any = None) -> dict[str, np.ndarray]:
+    """OPPO's event in the monitor keys: ``event`` / ``worst_ratio`` from the ellipsoid at every
+    h; ``optimism``: the learner's last evaluation ``Q_hat <= Q^{pi, l}`` at every (h, s, a)
+    under the true kernel (``pi``, ``l`` the policy and loss it evaluated; vacuously true
+    before any feedback). On the event optimism holds by induction over h (the bonus covers
+    ``|<phi_V, theta_hat - theta*>|``, the clip keeps ``[0, H - h]``)."""
+    theta_star = np.asarray(model.transitions.theta)
+    distance = ellipsoid_distance(theta_star, learner.estimates(), learner.gram)
+    radius = np.full(distance.shape, float(learner.beta))
+    optimistic = np.ones(learner.n_seeds, dtype=bool)
+    if learner.last_evaluation is not None:
+        q_hat, loss, policy = learner.last_evaluation
+        truth = q_values(model, policy, rewards=loss)  # costs: optimism is from below
+        optimistic = within(q_hat, truth).reshape(learner.n_seeds, -1).all(-1)
+    return summarise_event(distance, radius, optimistic)
+
+
+def oppo_applies(model: Any, learner: Any) -> bool:
+    """A linear-mixture kernel (one theta per step or one for all)."""
+    return getattr(model.transitions, "theta", None) is not None
+
+
+OPPO_MONITOR = Monitor(
+    oppo_event,
+    OPPO_LEMMA,
+    probability="delta",
+    theory={"beta": None},
+    applies=oppo_applies,
 )
