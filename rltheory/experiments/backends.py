@@ -19,6 +19,7 @@ import os
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent import futures as cf
 from contextlib import contextmanager
@@ -129,16 +130,31 @@ def _processes(
             listener.stop()
 
 
+def _on_dask_worker(fn: Callable[[Cell], pd.DataFrame], cell: Cell, topic: str | None):
+    """``fn(cell)`` on a Dask worker, its progress messages sent as the worker's events on
+    ``topic`` (the driver's client subscribes to it). The sink is the same for every cell of a
+    run, so cells sharing a worker process may set it concurrently."""
+    if topic is not None:
+        from distributed.worker import get_worker
+
+        worker = get_worker()
+        P.set_sink(lambda message: worker.log_event(topic, message))
+    return fn(cell)
+
+
 @contextmanager
 def _dask(
     workers: int | None = None,
     scheduler: str | None = None,
     dask_local: int | None = None,
+    *,
+    progress: Any = None,
     **_options: Any,
 ) -> Iterator[Pool]:
     """A client of the scheduler at ``scheduler``, or of a new ``LocalCluster`` of
     ``dask_local`` (else ``workers``) single-threaded worker processes (closed on exit). Progress
-    inside cells is not reported on this backend (cells are counted as they finish)."""
+    inside cells travels as worker events on a topic of this run, to which the client
+    subscribes (``Client.subscribe_topic``), into ``progress``."""
     try:
         from distributed import Client, LocalCluster
         from distributed import as_completed as dask_completed
@@ -147,9 +163,13 @@ def _dask(
             "the dask backend needs dask[distributed]: pip install 'rltheory[distributed]'"
         ) from error
 
+    topic = None if progress is None else f"rltheory-progress-{uuid.uuid4().hex}"
+
     def pool(client: Any) -> Pool:
+        if topic is not None:
+            client.subscribe_topic(topic, lambda event: progress(tuple(event[1])))
         return Pool(
-            lambda fn, cell: client.submit(fn, cell, pure=False),
+            lambda fn, cell: client.submit(_on_dask_worker, fn, cell, topic, pure=False),
             dask_completed,
             client.cancel,
         )

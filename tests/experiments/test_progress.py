@@ -43,9 +43,10 @@ def recorded(monkeypatch) -> list[tuple[str, int, int]]:
 
 
 def test_progress_inside_cells_reaches_the_driver(write_spec, tmp_path, monkeypatch):
-    """Every cell reports its episodes, in process and from pool workers (through a queue)."""
+    """Every cell reports its episodes, in process, from pool workers (through a queue) and from
+    Dask workers (worker events on a topic the client subscribes to)."""
     spec = load_spec(write_spec())
-    for backend in ("inprocess", "processes"):
+    for backend in ("inprocess", "processes", "dask"):
         messages = recorded(monkeypatch)
         runner.run_experiment(spec, tmp_path / backend, backend=backend, workers=2)
         finals = {key for key, done, total in messages if done == total == 40}
