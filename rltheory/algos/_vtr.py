@@ -48,7 +48,8 @@ def optimistic_plan(
     theta: np.ndarray,
     inverse: np.ndarray,
     beta: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    unclipped: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Optimistic backward pass with the frozen level-0 estimator (Zhou & Gu 2022, Alg. 1;
     Ayoub et al. 2020 with the ellipsoid maximised in closed form)::
 
@@ -58,14 +59,13 @@ def optimistic_plan(
 
     ``rewards [H, S, A]`` in total-reward-<=-1 units; per seed and group ``theta [B, G, d]``,
     ``inverse [B, G, d, d]`` (``Sigma_hat^{-1}``) and ``beta [B, G]``: step h uses group 0 when
-    G = 1 (pooled) and group h when G = H. Returns ``(q [B, H, S, A], v [B, H+1, S], u)`` with
-    ``u [B, H, S, A]`` the unclipped sums (a key for breaking the ties that the clip at 1 makes:
-    every maximizer of ``u`` maximizes ``q``).
+    G = 1 (pooled) and group h when G = H. Returns ``(q [B, H, S, A], v [B, H+1, S])``; given
+    ``unclipped`` (like ``q``), the sums before the clip are written there (a key for breaking the
+    ties that the clip at 1 makes: every maximizer of it maximizes ``q``).
     """
     horizon, n_states, n_actions = rewards.shape
     n_seeds, n_groups, dim = theta.shape
     q = np.empty((n_seeds, horizon, n_states, n_actions))
-    u = np.empty_like(q)
     v = np.zeros((n_seeds, horizon + 1, n_states))
     flat_rewards = rewards.reshape(horizon, -1)
     for h in range(horizon - 1, -1, -1):
@@ -73,10 +73,12 @@ def optimistic_plan(
         f = integrate(psi_t, v[:, h + 1], dim)  # [B, S·A, d]
         mean = (f @ theta[:, g, :, None])[..., 0]
         bonus = beta[:, g, None] * elliptical_norms(f, inverse[:, g])
-        u[:, h] = (flat_rewards[h] + mean + bonus).reshape(n_seeds, n_states, n_actions)
-        q[:, h] = np.clip(u[:, h], 0.0, 1.0)
+        total = (flat_rewards[h] + mean + bonus).reshape(n_seeds, n_states, n_actions)
+        if unclipped is not None:
+            unclipped[:, h] = total
+        q[:, h] = np.clip(total, 0.0, 1.0)
         v[:, h] = q[:, h].max(-1)
-    return q, v, u
+    return q, v
 
 
 def greedy(q: np.ndarray, keys: np.ndarray | None = None) -> np.ndarray:

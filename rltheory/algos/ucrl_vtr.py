@@ -166,14 +166,16 @@ class VTRCore(OnlineAlgorithm):
         self.radii = np.asarray(self.radius(self.episode + 1), dtype=float)  # [B, G]
         self.beta = self.radii[:, 0] if self.n_groups == 1 else self.radii
         level0 = slice(None, None, self.n_levels)  # level 0 of every group
-        self._q, self._v, unclipped = _vtr.optimistic_plan(
+        shape = (self.n_seeds, self.horizon, self.n_states, self.n_actions)
+        keys = np.empty(shape) if self.config.tie_break == "unclipped" else None
+        self._q, self._v = _vtr.optimistic_plan(
             self._psi_t,
             self.rewards,
             self._theta[:, level0],
             self._frozen_inverse[:, level0],
             self.radii,
+            unclipped=keys,
         )
-        keys = unclipped if self.config.tie_break == "unclipped" else None
         if self.config.tie_break == "random":
             keys = np.stack([rng.random(self._q.shape[1:]) for rng in self.rngs])
         self._greedy = _vtr.greedy(self._q, keys)

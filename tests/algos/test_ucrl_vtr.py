@@ -183,8 +183,9 @@ def test_unclipped_tie_break_on_riverswim():
 
     def check(k, learner):
         level0 = slice(None, None, learner.n_levels)
-        q, _, u = optimistic_plan(learner._psi_t, learner.rewards, learner.estimates[:, level0],
-                                  learner.frozen_inverse[:, level0], learner.radii)  # fmt: skip
+        u = np.empty(learner.q_values().shape)
+        q, _ = optimistic_plan(learner._psi_t, learner.rewards, learner.estimates[:, level0],
+                               learner.frozen_inverse[:, level0], learner.radii, u)  # fmt: skip
         np.testing.assert_array_equal(q, np.clip(u, 0.0, 1.0))
         np.testing.assert_array_equal(q, learner.q_values())
         policy = learner.policy()
