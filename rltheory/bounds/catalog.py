@@ -57,9 +57,14 @@ def jin2020_shape(q: Mapping[str, Any]) -> np.ndarray:
     return np.sqrt(d**3 * horizon**3 * episodes * horizon) * iota
 
 
+def runs_in_unit_total_reward(q: Mapping[str, Any]) -> bool:
+    """LSVI-UCB configured for total-reward <= 1 units: its Q clipped at 1 (``clip = 1``)."""
+    return q.get("clip") == 1.0
+
+
 def per_step_units(q: Mapping[str, Any]) -> bool:
-    """Not an LSVI-UCB run in total-reward <= 1 units (``clip = 1``): per-step bounds apply."""
-    return q.get("clip") != 1.0
+    """Not an LSVI-UCB run in total-reward <= 1 units: per-step bounds apply."""
+    return not runs_in_unit_total_reward(q)
 
 
 def envelope_shape(q: Mapping[str, Any]) -> np.ndarray:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from rltheory.bounds.base import Bound, register_bound
-from rltheory.bounds.catalog import JIN2020
+from rltheory.bounds.catalog import JIN2020, runs_in_unit_total_reward
 
 UNITS = "total reward <= 1 per trajectory"
 HIGH_PROBABILITY = "high-probability pseudo-regret sum_k V*_1(s_1^k) - V^{pi_k}_1(s_1^k), " + UNITS
@@ -82,11 +82,6 @@ def jin2020_unit_shape(q: Mapping[str, Any]) -> np.ndarray:
     """``sqrt(d^3 H^3 T iota^2) / H = d^1.5 H sqrt(K) iota``, ``iota = log(2 d K H / p)``."""
     episodes, d, horizon, delta = _sizes(q, "lsvi-ucb-jin2020-unit-reward")
     return d**1.5 * horizon * np.sqrt(episodes) * np.log(2.0 * d * episodes * horizon / delta)
-
-
-def runs_in_unit_total_reward(q: Mapping[str, Any]) -> bool:
-    """LSVI-UCB configured for total-reward <= 1 units: its Q clipped at 1 (``clip = 1``)."""
-    return q.get("clip") == 1.0
 
 
 def horizon_free_lower_shape(q: Mapping[str, Any]) -> np.ndarray:
