@@ -15,6 +15,7 @@ from rltheory.algos._linalg import ridge_solve
 from rltheory.algos.hf_ucrl_vtr import monitor
 from rltheory.envs import make_model
 from rltheory.envs.transforms import one_hot_features, unit_total_reward
+from rltheory.experiments.intervals import log_slope
 from rltheory.experiments.loops import make_online, run_online, seed_generators
 from rltheory.mdp import (
     FiniteHorizonMDP,
@@ -204,6 +205,11 @@ def _regret_vs_horizon(entry, horizons, n_episodes, build=random_mixture_8x4, **
     return np.array(rows).T
 
 
+def _per_seed_slopes(horizons, regret):
+    """Each seed's log-log slope of ``regret [seeds, len(horizons)]`` in H (floored at 1e-12)."""
+    return log_slope(horizons, np.maximum(regret, 1e-12))
+
+
 @pytest.mark.slow
 def test_normalized_regret_is_flat_in_horizon_for_hf_but_not_for_ucrl_vtr():
     """Random homogeneous mixture (S = 8, A = 4, d = 4), rewards / H, K = 300, H in {10, 20, 40},
@@ -214,14 +220,10 @@ def test_normalized_regret_is_flat_in_horizon_for_hf_but_not_for_ucrl_vtr():
     LSVI-UCB is not asserted: at this K its normalized regret on this instance does not grow
     with H (measured slope about -0.07 at K = 150), so the bound's H factor is not visible here."""
     horizons = [10, 20, 40]
-    logs = np.log(horizons)
     hf = _regret_vs_horizon(HF, horizons, 300, beta_scale=1e-3)
     vtr = _regret_vs_horizon(VTR, horizons, 300, beta_scale=0.3)
-    assert np.polyfit(logs, np.log(hf.mean(0)), 1)[0] <= 0.2, hf.mean(0)
-    per_seed = [
-        np.array([np.polyfit(logs, np.log(np.maximum(row, 1e-12)), 1)[0] for row in regret])
-        for regret in (hf, vtr)
-    ]
+    assert log_slope(horizons, hf.mean(0)) <= 0.2, hf.mean(0)
+    per_seed = [_per_seed_slopes(horizons, regret) for regret in (hf, vtr)]
     assert (per_seed[1] > per_seed[0]).sum() >= 9, per_seed
 
 
@@ -234,13 +236,10 @@ def test_riverswim_regret_grows_slower_in_horizon_for_hf_than_for_ucrl_vtr():
     exchangeable: probability 11/1024 ~ 1%). Measured: HF 2.2 -> 10.2 (slope ~1.1), UCRL-VTR
     5.2 -> 44.7 (slope ~1.6)."""
     horizons = [20, 80]
-    logs = np.log(horizons)
     params = {"build": riverswim_3, "tie_break": "random"}
     hf = _regret_vs_horizon(HF, horizons, 300, beta_scale=1e-3, **params)
     vtr = _regret_vs_horizon(VTR, horizons, 300, beta_scale=0.3, **params)
-    slopes = [
-        np.diff(np.log(np.maximum(r, 1e-12)), axis=1)[:, 0] / np.diff(logs)[0] for r in (hf, vtr)
-    ]
+    slopes = [_per_seed_slopes(horizons, r) for r in (hf, vtr)]
     assert (slopes[1] > slopes[0]).sum() >= 9, (hf, vtr)
 
 
@@ -274,9 +273,8 @@ def test_at_one_fixed_radius_hf_is_flat_in_horizon_and_ucrl_vtr_grows():
     params = {"beta": 1.5, "tie_break": "random"}
     hf = _regret_vs_horizon(HF, horizons, 300, **params)
     vtr = _regret_vs_horizon(VTR, horizons, 300, **params)
-    span = np.log(horizons[1] / horizons[0])
-    assert np.log(hf.mean(0)[1] / hf.mean(0)[0]) / span <= 0.2, hf.mean(0)
-    slopes = [np.log(r[:, 1] / r[:, 0]) / span for r in (hf, vtr)]
+    assert log_slope(horizons, hf.mean(0)) <= 0.2, hf.mean(0)
+    slopes = [_per_seed_slopes(horizons, r) for r in (hf, vtr)]
     assert (slopes[1] > slopes[0]).sum() >= 9, (hf, vtr)
 
 
@@ -298,10 +296,9 @@ def test_hf_is_flat_in_horizon_where_lsvi_ucb_grows():
     at K: its per-seed slope exceeds HF's in >= 9 of 10 seeds (if exchangeable: probability
     11/1024 ~ 1%; measured 11.9 -> 16.8, slope 0.25; per seed 0.19-0.31 against HF's 0.09-0.16)."""
     horizons = [20, 80]
-    span = np.log(horizons[1] / horizons[0])
     hf = _regret_vs_horizon(HF, horizons, 1000, random_mixture_4x2, beta=1.5, tie_break="random")
     lsvi = _regret_vs_horizon(get("lsvi-ucb"), horizons, 1000, random_mixture_4x2, beta=0.3,
                               clip=1.0)  # fmt: skip
-    assert np.log(hf.mean(0)[1] / hf.mean(0)[0]) / span <= 0.2, hf.mean(0)
-    slopes = [np.log(r[:, 1] / r[:, 0]) / span for r in (hf, lsvi)]
+    assert log_slope(horizons, hf.mean(0)) <= 0.2, hf.mean(0)
+    slopes = [_per_seed_slopes(horizons, r) for r in (hf, lsvi)]
     assert (slopes[1] > slopes[0]).sum() >= 9, (hf, lsvi)
