@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -93,6 +93,20 @@ def alternate(
         for name, run in sides.items():
             times[name].append(run())
     return times, loads
+
+
+def timed_online_run(
+    entry, model, n_episodes: int, config, seeds: Iterable[int], *, exact_regret: bool
+) -> float:
+    """Seconds of one ``run_online`` of K episodes by a fresh learner over ``seeds`` (one batch;
+    building the learner is not timed)."""
+    from rltheory.experiments.loops import make_online, run_online, seed_generators
+
+    env_rngs, algo_rngs = seed_generators([np.random.SeedSequence(s) for s in seeds])
+    learner = make_online(entry, model, n_episodes, config, algo_rngs)
+    start = time.perf_counter()
+    run_online(model, learner, n_episodes, env_rngs, exact_regret=exact_regret)
+    return time.perf_counter() - start
 
 
 def copy_bandwidth(n_bytes: int = 64 * 2**20, reps: int = 3) -> float:

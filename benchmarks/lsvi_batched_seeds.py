@@ -25,10 +25,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import time
 
 import numpy as np
-from _harness import RESULTS, alternate, machine, ratio, summary
+from _harness import RESULTS, alternate, machine, ratio, summary, timed_online_run
 
 from rltheory.algos import registry
 from rltheory.envs import make_model
@@ -51,14 +50,14 @@ def side(model: FiniteHorizonMDP, seeds: range, n_episodes: int, *, batched: boo
     """Seconds of K episodes over ``seeds``: one batched learner, or one learner per seed."""
     groups = [seeds] if batched else [range(s, s + 1) for s in seeds]
 
+    entry = registry.get("lsvi-ucb")
+    config = entry.make_config(beta=BETA, lam=LAM)
+
     def run() -> float:
-        total = 0.0
-        for group in groups:
-            learner, env_rngs = _learner(model, group, n_episodes)
-            start = time.perf_counter()
-            run_online(model, learner, n_episodes, env_rngs, exact_regret=regret)
-            total += time.perf_counter() - start
-        return total
+        return sum(
+            timed_online_run(entry, model, n_episodes, config, group, exact_regret=regret)
+            for group in groups
+        )
 
     return run
 

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import time
 from pathlib import Path
 
 import numpy as np
@@ -44,12 +43,12 @@ from _harness import (
     ratio,
     roofline,
     summary,
+    timed_online_run,
 )
 from _numpy_calls import numpy_calls_per_episode
 
 from rltheory.algos import registry
 from rltheory.envs import make_model
-from rltheory.experiments.loops import make_online, run_online, seed_generators
 
 INSTANCE = {"n_states": 50, "n_actions": 5, "dim": 10, "horizon": 10}
 BETA, LAM = 0.1, 1.0
@@ -60,15 +59,9 @@ def ours(model, n_episodes: int, *, pooled: bool, exact_regret: bool):
     """A side: one timed K-episode run of our LSVI-UCB (seed 0), returning its seconds."""
     entry = registry.get("lsvi-ucb")
     config = entry.make_config(beta=BETA, lam=LAM, pooled=pooled)
-
-    def run() -> float:
-        env_rngs, algo_rngs = seed_generators([np.random.SeedSequence(0)])
-        learner = make_online(entry, model, n_episodes, config, algo_rngs)
-        start = time.perf_counter()
-        run_online(model, learner, n_episodes, env_rngs, exact_regret=exact_regret)
-        return time.perf_counter() - start
-
-    return run
+    return lambda: timed_online_run(
+        entry, model, n_episodes, config, [0], exact_regret=exact_regret
+    )
 
 
 def rlberry(shared: Path, n_episodes: int):

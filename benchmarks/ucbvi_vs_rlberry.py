@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import time
 from pathlib import Path
 
 import numpy as np
@@ -40,12 +39,12 @@ from _harness import (
     ratio,
     roofline,
     summary,
+    timed_online_run,
 )
 from _numpy_calls import numpy_calls_per_episode
 
 from rltheory.algos import registry
 from rltheory.envs import make_model
-from rltheory.experiments.loops import make_online, run_online, seed_generators
 
 INSTANCE = {"n_states": 50, "n_actions": 5, "dim": 10, "horizon": 10}
 BONUS = 0.1
@@ -57,15 +56,8 @@ def ours(model, n_episodes: int, n_seeds: int):
     """A side: one timed K-episode run of our UCBVI over ``n_seeds`` seeds, its seconds."""
     entry = registry.get("ucbvi")
     config = entry.make_config(**PARAMS)
-
-    def run() -> float:
-        env_rngs, algo_rngs = seed_generators([np.random.SeedSequence(s) for s in range(n_seeds)])
-        learner = make_online(entry, model, n_episodes, config, algo_rngs)
-        start = time.perf_counter()
-        run_online(model, learner, n_episodes, env_rngs, exact_regret=False)
-        return time.perf_counter() - start
-
-    return run
+    seeds = range(n_seeds)
+    return lambda: timed_online_run(entry, model, n_episodes, config, seeds, exact_regret=False)
 
 
 def episode_cost(sizes: dict) -> tuple[float, float]:
